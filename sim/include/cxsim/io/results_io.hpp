@@ -1,0 +1,47 @@
+#pragma once
+/// \file
+/// HDF5 results files (layout: docs/hdf5-schema.md). Only io/ knows HDF5.
+///
+/// A file is written under a temporary name next to its destination and
+/// renamed into place by `commit()`, so an interrupted run never leaves a file
+/// that looks complete.
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cxsim/model/metrics.hpp"
+
+namespace cxsim {
+
+/// Writes runs into one results file.
+class ResultsWriter {
+ public:
+  /// Creates the temporary file beside `destination`. Throws IoError naming the
+  /// path if the directory does not exist or is not writable.
+  explicit ResultsWriter(std::filesystem::path destination);
+  /// Removes the temporary file unless commit() succeeded.
+  ~ResultsWriter();
+  ResultsWriter(const ResultsWriter&) = delete;
+  ResultsWriter& operator=(const ResultsWriter&) = delete;
+
+  /// Writes `/runs/<run_id>/...` (series, names, provenance). Throws IoError.
+  void write_run(const RunResult& run);
+  /// Flushes, closes and renames the file to its destination. Throws IoError.
+  void commit();
+
+  /// The final path.
+  [[nodiscard]] const std::filesystem::path& destination() const noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Run ids stored in a results file, sorted. Throws IoError.
+std::vector<std::string> list_runs(const std::filesystem::path& file);
+/// Reads one run back (series, names, provenance). Throws IoError.
+RunResult read_run(const std::filesystem::path& file, const std::string& run_id);
+
+}  // namespace cxsim
