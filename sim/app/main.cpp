@@ -1,1 +1,292 @@
-int main(){}
+// cxsim command-line interface. Only this file knows Boost.Program_options.
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/program_options.hpp>
+
+#include "cxsim/core/error.hpp"
+#include "cxsim/core/version.hpp"
+#include "cxsim/engine/recorder.hpp"
+#include "cxsim/engine/simulation.hpp"
+#include "cxsim/io/results_io.hpp"
+#include "cxsim/io/scenario_io.hpp"
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+extern "C" void on_signal(int) { g_stop.store(true); }
+
+constexpr const char* kUsage =
+    "Usage: cxsim <command> [options]\n"
+    "\n"
+    "Commands:\n"
+    "  run [SCENARIO]       run a scenario (the bundled default if none) and write HDF5 results\n"
+    "  validate SCENARIO    check a scenario file; exit 2 with FILE:LINE: key: message if invalid\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help           show this help (cxsim run --help: options of run)\n"
+    "  --version            print the version and build\n"
+    "\n"
+    "Exit codes: 0 success, 1 internal error, 2 bad input, 3 file error, 130 interrupted.\n";
+
+/// Parsed options of `run` and `validate`.
+struct Options {
+  std::optional<std::string> scenario;
+  std::string out;
+  std::vector<std::string> sets;
+  std::optional<std::uint64_t> seed;
+  std::optional<std::int64_t> customers;
+  std::optional<int> steps;
+  int threads = 0;
+  bool quiet = false;
+  bool serial = false;
+  bool print = false;
+};
+
+std::string join_args(int argc, char** argv) {
+  std::string s;
+  for (int i = 0; i < argc; ++i) {
+    if (i) s += ' ';
+    s += argv[i];
+  }
+  return s;
+}
+
+std::string utc_now() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+/// Loads the scenario with --set overrides, then the shorthand flags, which are
+/// validated like any override but reported under their own names.
+cxsim::ScenarioSpec load(const Options& o) {
+  std::vector<std::string> overrides = o.sets;
+  std::vector<std::string> flags;
+  if (o.seed) overrides.push_back("scenario.seed=" + std::to_string(*o.seed)), flags.push_back("--seed");
+  if (o.steps) overrides.push_back("scenario.steps=" + std::to_string(*o.steps)), flags.push_back("--steps");
+  if (o.customers)
+    overrides.push_back("population.customers=" + std::to_string(*o.customers)), flags.push_back("--customers");
+  try {
+    if (o.scenario) return cxsim::load_scenario(*o.scenario, overrides);
+    return cxsim::parse_scenario(std::string(cxsim::default_scenario_text()),
+                                 std::string(cxsim::default_scenario_name()), overrides);
+  } catch (const cxsim::ConfigError& e) {
+    const auto user = static_cast<int>(o.sets.size());
+    if (e.file() != "--set" || e.line() <= user) throw;
+    const std::string& flag = flags[static_cast<std::size_t>(e.line() - user - 1)];
+    std::string msg = e.what();
+    const std::string prefix = "--set:" + std::to_string(e.line()) + ": ";
+    if (msg.rfind(prefix, 0) == 0) msg = msg.substr(prefix.size());
+    throw cxsim::ConfigError(flag, 0, "", msg);
+  }
+}
+
+/// Progress: a rewritten line on a terminal, a few plain lines otherwise.
+class Progress : public cxsim::StepObserver {
+ public:
+  Progress(bool tty, bool quiet, int steps, std::int64_t customers)
+      : tty_(tty), quiet_(quiet), steps_(steps), customers_(customers), start_(Clock::now()) {}
+
+  void on_step(const cxsim::Simulation& /*sim*/, const cxsim::StepMetrics& m) override {
+    if (quiet_) return;
+    const int done = m.step + 1;
+    const double secs = seconds();
+    const double rate = secs > 0 ? static_cast<double>(customers_) * done / secs : 0.0;
+    const double eta = done > 0 ? secs / done * (steps_ - done) : 0.0;
+    if (tty_) {
+      if (secs - last_print_ < 0.1 && done != steps_) return;
+      last_print_ = secs;
+      std::fprintf(stderr, "\r  step %d/%d  %5.1f%%  %.3g customer-steps/s  ETA %.0f s   ", done, steps_,
+                   100.0 * done / steps_, rate, eta);
+      if (done == steps_) std::fputc('\n', stderr);
+    } else if (done * 4 / steps_ != (done - 1) * 4 / steps_ || done == steps_) {
+      std::fprintf(stderr, "cxsim: step %d/%d (%.0f%%), %.3g customer-steps/s, ETA %.0f s\n", done, steps_,
+                   100.0 * done / steps_, rate, eta);
+    }
+  }
+  [[nodiscard]] double seconds() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  bool tty_, quiet_;
+  int steps_;
+  std::int64_t customers_;
+  Clock::time_point start_;
+  double last_print_ = -1.0;
+};
+
+void add_scenario_options(po::options_description& d, Options& o) {
+  d.add_options()("set", po::value(&o.sets)->composing()->value_name("KEY=VALUE"),
+                  "override a scenario key, e.g. --set brands.Verde.price=9.5 (repeatable)");
+}
+
+int cmd_validate(const std::vector<std::string>& args) {
+  Options o;
+  po::options_description d("Options of cxsim validate SCENARIO");
+  d.add_options()("help,h", "show this help")("print", po::bool_switch(&o.print),
+                                               "print the resolved scenario (every key explicit) as TOML");
+  add_scenario_options(d, o);
+  po::options_description hidden;
+  std::string file;
+  hidden.add_options()("scenario", po::value(&file));
+  po::options_description all;
+  all.add(d).add(hidden);
+  po::positional_options_description pos;
+  pos.add("scenario", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << "Usage: cxsim validate SCENARIO [--set KEY=VALUE]... [--print]\n\n" << d;
+    return 0;
+  }
+  if (file.empty()) throw cxsim::ConfigError("cxsim validate", 0, "", "expected a scenario file argument");
+  o.scenario = file;
+  const auto spec = load(o);
+  if (o.print)
+    std::cout << cxsim::to_toml(spec);
+  else
+    std::cout << file << ": ok (" << spec.brands.size() << " brands, " << spec.cohorts.size() << " cohorts, "
+              << spec.k() << " value dimensions, " << spec.customers << " customers, " << spec.steps << " steps)\n";
+  return 0;
+}
+
+int cmd_run(const std::vector<std::string>& args, const std::string& command_line) {
+  Options o;
+  po::options_description d("Options of cxsim run [SCENARIO]");
+  d.add_options()("help,h", "show this help")
+      ("out,o", po::value(&o.out)->value_name("FILE.h5"), "results file (default: <scenario name>.h5)")
+      ("seed", po::value<std::uint64_t>()->value_name("N"), "master seed (scenario.seed)")
+      ("threads", po::value(&o.threads)->value_name("N"), "worker threads (default: all cores)")
+      ("steps", po::value<int>()->value_name("N"), "horizon in steps (scenario.steps)")
+      ("customers", po::value<std::int64_t>()->value_name("N"), "population size (population.customers)")
+      ("quiet,q", po::bool_switch(&o.quiet), "print nothing but errors")
+      ("serial", po::bool_switch(&o.serial), "use the serial reference stepper instead of TBB");
+  add_scenario_options(d, o);
+  po::options_description hidden;
+  std::string file;
+  hidden.add_options()("scenario", po::value(&file));
+  po::options_description all;
+  all.add(d).add(hidden);
+  po::positional_options_description pos;
+  pos.add("scenario", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << "Usage: cxsim run [SCENARIO] [options]\n"
+                 "Runs SCENARIO (default: the bundled " << cxsim::default_scenario_name()
+              << ") and writes its results to an HDF5 file.\n\n" << d;
+    return 0;
+  }
+  if (!file.empty()) o.scenario = file;
+  if (vm.count("seed")) o.seed = vm["seed"].as<std::uint64_t>();
+  if (vm.count("steps")) o.steps = vm["steps"].as<int>();
+  if (vm.count("customers")) o.customers = vm["customers"].as<std::int64_t>();
+  if (vm.count("threads") && (o.threads < 1 || o.threads > 1024))
+    throw cxsim::ConfigError("--threads", 0, "", "expected an integer in [1, 1024], got " + std::to_string(o.threads));
+  if (o.threads == 0) o.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+
+  auto spec = std::make_shared<const cxsim::ScenarioSpec>(load(o));
+  if (o.out.empty()) o.out = spec->name + ".h5";
+  cxsim::ResultsWriter writer(o.out);  // fails now, not after the run, if the path is unusable
+
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  if (!o.quiet)
+    std::fprintf(stderr, "cxsim %s: %s (%s): %lld customers, %zu brands, %d steps, seed %llu, %d thread%s\n",
+                 std::string(cxsim::version()).c_str(), spec->name.c_str(),
+                 o.scenario ? o.scenario->c_str() : std::string(cxsim::default_scenario_name()).c_str(),
+                 static_cast<long long>(spec->customers), spec->brands.size(), spec->steps,
+                 static_cast<unsigned long long>(spec->seed), o.serial ? 1 : o.threads, o.threads == 1 ? "" : "s");
+
+  Progress progress(tty, o.quiet, spec->steps, spec->customers);
+  cxsim::Simulation sim(spec, {o.threads, o.serial});
+  cxsim::Recorder recorder(*spec, "000000");
+  sim.add_observer(&recorder);
+  sim.add_observer(&progress);
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  sim.run(&g_stop);
+  if (!sim.done()) {
+    if (tty && !o.quiet) std::fputc('\n', stderr);
+    throw cxsim::Interrupted("interrupted at step " + std::to_string(sim.steps_done()) + " of " +
+                             std::to_string(spec->steps) + "; no results written to '" + o.out + "'");
+  }
+
+  cxsim::RunResult result = recorder.result();
+  auto& p = result.provenance;
+  p.scenario_toml = cxsim::to_toml(*spec);
+  p.scenario_file = o.scenario ? *o.scenario : std::string(cxsim::default_scenario_name());
+  p.command_line = command_line;
+  p.seed = spec->seed;
+  p.threads = o.serial ? 1 : o.threads;
+  p.version = cxsim::version();
+  p.git_commit = cxsim::git_commit();
+  p.build_type = cxsim::build_type();
+  p.created_utc = utc_now();
+  p.wall_seconds = progress.seconds();
+  writer.write_run(result);
+  writer.commit();
+  if (!o.quiet)
+    std::fprintf(stderr, "cxsim: done in %.2f s (%.3g customer-steps/s); results in %s\n", p.wall_seconds,
+                 static_cast<double>(spec->customers) * spec->steps / p.wall_seconds, o.out.c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    const std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+      std::cout << kUsage;
+      return args.empty() ? 2 : 0;
+    }
+    if (args[0] == "--version") {
+      std::cout << "cxsim " << cxsim::version() << " (" << cxsim::git_commit() << ", " << cxsim::build_type()
+                << ")\n";
+      return 0;
+    }
+    const std::vector<std::string> rest(args.begin() + 1, args.end());
+    if (args[0] == "run") return cmd_run(rest, join_args(argc, argv));
+    if (args[0] == "validate") return cmd_validate(rest);
+    if (args[0] == "schema-doc") {  // regenerates docs/scenarios.md's reference section
+      std::cout << cxsim::scenario_reference_markdown();
+      return 0;
+    }
+    std::cerr << "cxsim: unknown command '" << args[0] << "'\n" << kUsage;
+    return 2;
+  } catch (const po::error& e) {
+    std::cerr << "cxsim: " << e.what() << " (see cxsim --help)\n";
+    return 2;
+  } catch (const cxsim::ConfigError& e) {
+    std::cerr << e.what() << '\n';  // already FILE:LINE: key: expected
+    return e.exit_code();
+  } catch (const cxsim::Error& e) {
+    std::cerr << "cxsim: " << e.what() << '\n';
+    return e.exit_code();
+  } catch (const std::exception& e) {
+    std::cerr << "cxsim: internal error: " << e.what() << '\n';
+    return 1;
+  }
+}

@@ -1,1 +1,128 @@
+// Counter-based random numbers: pure functions of their counters, with the
+// distributions the model relies on; purchase-time sampling is exact.
+
 #include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "cxsim/core/rng.hpp"
+#include "cxsim/model/timeline.hpp"
+
+namespace cxsim {
+namespace {
+
+TEST(CounterRng, IsAPureFunctionOfItsCounter) {
+  CounterRng a(42, Stream::kPurchase, 7, 123456789);
+  CounterRng b(42, Stream::kPurchase, 7, 123456789);
+  for (int j = 0; j < 100; ++j) EXPECT_EQ(a.next_u32(), b.next_u32());
+  CounterRng other_stream(42, Stream::kBirth, 7, 123456789);
+  CounterRng other_step(42, Stream::kPurchase, 8, 123456789);
+  CounterRng other_agent(42, Stream::kPurchase, 7, 123456790);
+  CounterRng other_seed(43, Stream::kPurchase, 7, 123456789);
+  const std::uint32_t x = CounterRng(42, Stream::kPurchase, 7, 123456789).next_u32();
+  EXPECT_NE(x, other_stream.next_u32());
+  EXPECT_NE(x, other_step.next_u32());
+  EXPECT_NE(x, other_agent.next_u32());
+  EXPECT_NE(x, other_seed.next_u32());
+}
+
+TEST(CounterRng, UniformsStayInsideTheOpenInterval) {
+  CounterRng r(1, Stream::kBirth, 0, 0);
+  double sum = 0.0;
+  constexpr int n = 200000;
+  for (int j = 0; j < n; ++j) {
+    const double u = r.uniform();
+    const float f = r.uniform_f();
+    ASSERT_GT(u, 0.0);
+    ASSERT_LT(u, 1.0);
+    ASSERT_GT(f, 0.0f);
+    ASSERT_LT(f, 1.0f);
+    sum += u;
+  }
+  EXPECT_NEAR(sum / n, 0.5, 4 * std::sqrt(1.0 / 12 / n));
+}
+
+TEST(CounterRng, DistributionsHaveTheirMoments) {
+  constexpr int n = 200000;
+  double normal = 0.0, normal2 = 0.0, gamma = 0.0, gamma_small = 0.0, beta = 0.0, beta2 = 0.0;
+  for (int j = 0; j < n; ++j) {
+    CounterRng r(9, Stream::kBirth, 0, static_cast<std::uint64_t>(j));
+    const double z = r.normal();
+    normal += z;
+    normal2 += z * z;
+    gamma += r.gamma(1.5);
+    gamma_small += r.gamma(0.5);
+    const double b = r.beta_mean_sd(0.6, 0.2);
+    beta += b;
+    beta2 += b * b;
+  }
+  EXPECT_NEAR(normal / n, 0.0, 0.01);
+  EXPECT_NEAR(normal2 / n, 1.0, 0.01);
+  EXPECT_NEAR(gamma / n, 1.5, 0.015);
+  EXPECT_NEAR(gamma_small / n, 0.5, 0.01);
+  EXPECT_NEAR(beta / n, 0.6, 0.003);
+  EXPECT_NEAR(std::sqrt(beta2 / n - (beta / n) * (beta / n)), 0.2, 0.003);
+}
+
+ScenarioSpec timeline_spec() {
+  ScenarioSpec s;
+  s.steps = 100;
+  s.dimensions = {"a"};
+  CohortSpec c;
+  c.name = "all";
+  c.fraction = 1.0;
+  c.values_mean = {0.0};
+  s.cohorts = {c};
+  EventSpec drought;
+  drought.step = 20;
+  drought.changes = {{EventField::kDemand, 0.0, {}}};
+  EventSpec back;
+  back.step = 40;
+  back.changes = {{EventField::kDemand, 2.0, {}}};
+  s.events = {drought, back};
+  return s;
+}
+
+TEST(Timeline, PurchaseTimesAreExactPerStepBernoulli) {
+  // With intensity rate x demand(t), a purchase happens at each step
+  // independently with probability 1 - exp(-rate x demand(t)).
+  const Timeline timeline(timeline_spec());
+  const double rate = 0.1;
+  constexpr int n = 400000;
+  std::vector<int> first(101, 0);
+  for (int j = 0; j < n; ++j) {
+    CounterRng r(3, Stream::kSchedule, 0, static_cast<std::uint64_t>(j));
+    const int t = timeline.next_purchase(14, rate, r.exponential());
+    ++first[t < 0 ? 100 : t];
+  }
+  // P(first purchase after step 14 is at step t).
+  auto demand = [](int t) { return t < 20 ? 1.0 : t < 40 ? 0.0 : 2.0; };
+  double survive = 1.0;
+  for (int t = 15; t < 60; ++t) {
+    const double p = 1.0 - std::exp(-rate * demand(t));
+    const double expected = survive * p * n;
+    EXPECT_NEAR(first[t], expected, 5 * std::sqrt(expected) + 1) << "step " << t;
+    survive *= 1.0 - p;
+  }
+  for (int t = 20; t < 40; ++t) EXPECT_EQ(first[t], 0) << "no purchases while demand is 0";
+  EXPECT_EQ(timeline.next_purchase(99, rate, 0.01), -1);
+  EXPECT_EQ(timeline.next_purchase(5, 0.0, 0.01), -1);
+}
+
+TEST(Timeline, CohortMeansDriftTowardMovedTargets) {
+  ScenarioSpec s = timeline_spec();
+  s.salience_drift = 0.1;
+  EventSpec shift;
+  shift.step = 10;
+  shift.target = EventTarget::kCohort;
+  shift.index = 0;
+  shift.changes = {{EventField::kSalienceMean, 0.9, {}}};
+  s.events.insert(s.events.begin(), shift);  // events are sorted by step
+  const Timeline timeline(s);
+  EXPECT_FLOAT_EQ(timeline.salience_mean(9, 0), 0.5f);
+  EXPECT_NEAR(timeline.salience_mean(10, 0), 0.5 + 0.1 * 0.4, 1e-6);
+  EXPECT_NEAR(timeline.salience_mean(99, 0), 0.9 - 0.4 * std::pow(0.9, 90), 1e-5);
+}
+
+}  // namespace
+}  // namespace cxsim

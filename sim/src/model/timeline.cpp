@@ -1,0 +1,77 @@
+#include "cxsim/model/timeline.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace cxsim {
+
+namespace {
+std::vector<float> powers(double base, int n) {
+  std::vector<float> out(static_cast<std::size_t>(n) + 1);
+  double p = 1.0;
+  for (auto& x : out) {
+    x = static_cast<float>(p);
+    p *= base;
+  }
+  return out;
+}
+}  // namespace
+
+Timeline::Timeline(const ScenarioSpec& spec)
+    : steps_(spec.steps), k_(static_cast<std::size_t>(spec.k())), cohorts_(spec.cohorts.size()) {
+  const auto T = static_cast<std::size_t>(steps_);
+  demand_.assign(T, spec.market.demand);
+  values_.resize(T * cohorts_ * k_);
+  salience_.resize(T * cohorts_);
+
+  // Targets the cohorts drift toward, changed by events.
+  std::vector<double> target_v(cohorts_ * k_), target_s(cohorts_);
+  std::vector<double> mean_v(cohorts_ * k_), mean_s(cohorts_);
+  for (std::size_t c = 0; c < cohorts_; ++c) {
+    for (std::size_t d = 0; d < k_; ++d) target_v[c * k_ + d] = mean_v[c * k_ + d] = spec.cohorts[c].values_mean[d];
+    target_s[c] = mean_s[c] = spec.cohorts[c].salience_mean;
+  }
+  auto event = spec.events.begin();
+  for (std::size_t t = 0; t < T; ++t) {
+    for (; event != spec.events.end() && event->step == static_cast<int>(t); ++event) {
+      for (const auto& change : event->changes) {
+        if (event->target == EventTarget::kMarket && change.field == EventField::kDemand) {
+          std::fill(demand_.begin() + static_cast<std::ptrdiff_t>(t), demand_.end(), change.value);
+        } else if (event->target == EventTarget::kCohort) {
+          const auto c = static_cast<std::size_t>(event->index);
+          if (change.field == EventField::kValuesMean)
+            for (std::size_t d = 0; d < k_; ++d) target_v[c * k_ + d] = change.vector[d];
+          else if (change.field == EventField::kSalienceMean)
+            target_s[c] = change.value;
+        }
+      }
+    }
+    if (t > 0) {
+      for (std::size_t i = 0; i < mean_v.size(); ++i) mean_v[i] += spec.values_drift * (target_v[i] - mean_v[i]);
+      for (std::size_t c = 0; c < cohorts_; ++c) mean_s[c] += spec.salience_drift * (target_s[c] - mean_s[c]);
+    }
+    for (std::size_t i = 0; i < mean_v.size(); ++i) values_[t * cohorts_ * k_ + i] = static_cast<float>(mean_v[i]);
+    for (std::size_t c = 0; c < cohorts_; ++c) salience_[t * cohorts_ + c] = static_cast<float>(mean_s[c]);
+  }
+
+  cum_demand_.resize(T + 1);
+  cum_demand_[0] = 0.0;
+  for (std::size_t t = 0; t < T; ++t) cum_demand_[t + 1] = cum_demand_[t] + demand_[t];
+
+  values_decay_ = powers(1.0 - spec.values_drift, steps_);
+  salience_decay_ = powers(1.0 - spec.salience_drift, steps_);
+  loyalty_decay_ = powers(1.0 - spec.loyalty.decay, steps_);
+}
+
+int Timeline::next_purchase(int after, double rate, double e) const noexcept {
+  if (rate <= 0.0) return -1;
+  // Smallest t > after with rate * (cum(t + 1) - cum(after + 1)) >= e.
+  const double need = cum_demand_[static_cast<std::size_t>(after + 1)] + e / rate;
+  const auto first = cum_demand_.begin() + (after + 2);
+  if (first > cum_demand_.end()) return -1;
+  const auto it = std::lower_bound(first, cum_demand_.end(), need);
+  if (it == cum_demand_.end()) return -1;
+  return static_cast<int>(it - cum_demand_.begin()) - 1;
+}
+
+}  // namespace cxsim

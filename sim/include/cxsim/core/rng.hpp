@@ -48,7 +48,7 @@ class CounterRng {
 
   /// Uniform float in (0, 1).
   float uniform_f() noexcept {
-    return static_cast<float>((next_u32() >> 8) + 0.5f) * 0x1.0p-24f;
+    return (static_cast<float>(next_u32() >> 9) + 0.5f) * 0x1.0p-23f;  // 23 bits: never 1.0f
   }
 
   /// Bernoulli(p).

@@ -1,0 +1,105 @@
+#pragma once
+/// \file
+/// The customer rules of one step: birth, purchase (utility, choice,
+/// experience, loyalty, trust, word of mouth) and exit.
+///
+/// `CustomerKernel::process` handles one customer for step t: it reads only the
+/// customer's own columns and its contacts' visible words of the previous step,
+/// and writes only its own columns and its own visible word of this step. It is
+/// therefore safe to call for different customers concurrently, and the result
+/// does not depend on the order of calls.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "cxsim/model/network.hpp"
+#include "cxsim/model/population.hpp"
+#include "cxsim/model/scenario.hpp"
+#include "cxsim/model/timeline.hpp"
+
+namespace cxsim {
+
+/// Brand-level quantities customers see in one step.
+struct BrandView {
+  float time_cost = 0.0f;  ///< effort + hassle x support_rate x (1 - service quality)
+  float money = 0.0f;      ///< price / reference price
+  float action = 0.0f;     ///< share of the stance lived, [0, 1]
+  float quality = 0.0f;    ///< P(support case resolved well)
+};
+
+/// Per-step counts, summed over customers. Integer (or fixed-point) so that the
+/// sum is exact in any order: results do not depend on the thread count.
+struct Tally {
+  explicit Tally(int brands = 0, int cohorts = 0);
+  void add(const Tally& o);
+  void clear();
+
+  std::vector<std::int64_t> purchases, acquisitions, defections, promoters, detractors;
+  std::vector<std::int64_t> support_cases;   ///< purchases that needed support
+  std::vector<std::int64_t> base_delta;      ///< change in customer base (switches, exits, entries)
+  std::vector<std::int64_t> cohort_purchases;  ///< cohorts x brands
+  std::int64_t values_weight_fx = 0;         ///< sum over purchasers of the life share, x 2^20
+  std::int64_t exits = 0;
+};
+
+/// Read-only inputs of the customer kernel for one step.
+struct StepContext {
+  int t = 0;
+  int brands = 0;
+  int k = 0;
+  std::vector<BrandView> brand;
+  /// Stances, brands x K (row-major), fixed capacity so nothing is allocated per customer.
+  Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor, kMaxBrands, kMaxDimensions> stance;
+  /// Leads: cumulative probabilities over 2 x brands entries (ambassador lead of
+  /// brand b at 2b, marketing lead at 2b+1); a draw beyond the last means no lead.
+  std::vector<float> lead_cum;
+  std::vector<float> lead_lift;  ///< utility lift of each of the 2 x brands lead kinds
+  /// Entrants' first brand: cumulative distribution over brands.
+  std::vector<float> entrant_brand_cum;
+};
+
+/// Applies the model's customer rules. Holds references to the immutable spec,
+/// timeline and network; owns nothing mutable.
+class CustomerKernel {
+ public:
+  CustomerKernel(const ScenarioSpec& spec, const Timeline& timeline, const SmallWorld& network);
+
+  /// Creates customer i of the initial population (birth at step 0, initial
+  /// brand chosen by the base utilities). `ctx` gives brand conditions at step 0.
+  void init(Population& pop, std::size_t i, const StepContext& ctx) const;
+
+  /// Processes customer i at step ctx.t if it has an event then. Tallies into `tally`.
+  void process(Population& pop, std::size_t i, const StepContext& ctx, Tally& tally) const;
+
+  /// Drifted values of customer i at step t (K floats into `out`).
+  void values_at(const Population& pop, std::size_t i, int t, float* out) const;
+  /// Drifted salience of customer i at step t.
+  [[nodiscard]] float salience_at(const Population& pop, std::size_t i, int t) const;
+  /// Loyalty of customer i at step t (decayed since its last purchase).
+  [[nodiscard]] float loyalty_at(const Population& pop, std::size_t i, int t) const;
+
+  /// The part of utility that does not depend on loyalty, contacts or leads:
+  /// life (trusted values alignment) - time (effort, hassle) - money (price).
+  /// `parts` (optional) receives |life|, |time|, |money|.
+  [[nodiscard]] float base_utility(float alignment, float trust, float salience, const float w[3],
+                                   const BrandView& brand, float* parts = nullptr) const noexcept;
+
+ private:
+  void birth(Population& pop, std::size_t i, int t, int cohort, bool initial) const;
+  void purchase(Population& pop, std::size_t i, const StepContext& ctx, Tally& tally) const;
+  void enter(Population& pop, std::size_t i, const StepContext& ctx, Tally& tally) const;
+  void schedule_exit(Population& pop, std::size_t i, int after, CounterRng& rng) const;
+  void schedule_purchase(Population& pop, std::size_t i, int after, CounterRng& rng) const;
+
+  const ScenarioSpec& spec_;
+  const Timeline& timeline_;
+  const SmallWorld& network_;
+  std::vector<double> cohort_cum_;
+  float beta_life_, beta_time_, beta_money_, beta_loyalty_, beta_social_, beta_wom_;
+};
+
+}  // namespace cxsim

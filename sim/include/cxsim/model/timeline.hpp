@@ -1,0 +1,57 @@
+#pragma once
+/// \file
+/// Everything about a run that is known before it starts: market demand per
+/// step and its running sum (for sampling purchase times), the drifting cohort
+/// targets for values and salience, and decay factor tables.
+///
+/// All of a scenario's events are scheduled, so these are computed once; the
+/// customer kernel then evaluates any customer's drifted values or decayed
+/// loyalty in closed form from its birth or last-purchase step.
+
+#include <cstdint>
+#include <vector>
+
+#include "cxsim/model/scenario.hpp"
+
+namespace cxsim {
+
+class Timeline {
+ public:
+  explicit Timeline(const ScenarioSpec& spec);
+
+  [[nodiscard]] int steps() const noexcept { return steps_; }
+  /// Demand multiplier in force at step t.
+  [[nodiscard]] double demand(int t) const noexcept { return demand_[static_cast<std::size_t>(t)]; }
+  /// Drifting mean values of cohort c at step t (K floats).
+  [[nodiscard]] const float* values_mean(int t, int c) const noexcept {
+    return values_.data() + (static_cast<std::size_t>(t) * cohorts_ + static_cast<std::size_t>(c)) * k_;
+  }
+  /// Drifting mean salience of cohort c at step t.
+  [[nodiscard]] float salience_mean(int t, int c) const noexcept {
+    return salience_[static_cast<std::size_t>(t) * cohorts_ + static_cast<std::size_t>(c)];
+  }
+  /// (1 - values_drift)^d, d in [0, steps].
+  [[nodiscard]] const float* values_decay() const noexcept { return values_decay_.data(); }
+  /// (1 - salience_drift)^d.
+  [[nodiscard]] const float* salience_decay() const noexcept { return salience_decay_.data(); }
+  /// (1 - loyalty.decay)^d.
+  [[nodiscard]] const float* loyalty_decay() const noexcept { return loyalty_decay_.data(); }
+
+  /// First step after `after` (which may be -1) at which a customer with purchase
+  /// rate `rate` buys, given an Exp(1) draw `e`: purchases are a Poisson process
+  /// with intensity rate x demand(t), observed once per step. kNever-compatible:
+  /// returns -1 if there is none before the horizon.
+  [[nodiscard]] int next_purchase(int after, double rate, double e) const noexcept;
+
+ private:
+  int steps_;
+  std::size_t k_;
+  std::size_t cohorts_;
+  std::vector<double> demand_;
+  std::vector<double> cum_demand_;  ///< cum_demand_[t] = sum of demand over steps < t
+  std::vector<float> values_;       ///< steps x cohorts x K
+  std::vector<float> salience_;     ///< steps x cohorts
+  std::vector<float> values_decay_, salience_decay_, loyalty_decay_;
+};
+
+}  // namespace cxsim
