@@ -1,0 +1,163 @@
+#!/usr/bin/python3
+"""Check that a cxsim results file follows docs/hdf5-schema.md, using plain h5py.
+
+Usage: /usr/bin/python3 tests/io/h5py_check.py FILE.h5
+
+Prints a one-line summary and exits 0, or prints every problem found and exits 1.
+"""
+import sys
+import tomllib
+
+import h5py
+import numpy as np
+
+SCHEMA_VERSION = 1
+SB = ("step", "brand")
+# name -> (dims, dtype): the standard series every run carries.
+SERIES = {
+    "share": (SB, "f8"),
+    "customers": (SB, "i8"),
+    "purchases": (SB, "i8"),
+    "acquisitions": (SB, "i8"),
+    "defections": (SB, "i8"),
+    "revenue": (SB, "f8"),
+    "margin": (SB, "f8"),
+    "loyalty": (SB, "f8"),
+    "nps": (SB, "f8"),
+    "trust": (SB, "f8"),
+    "engagement": (SB, "f8"),
+    "turnover": (SB, "f8"),
+    "ambassadors": (SB, "i8"),
+    "service_quality": (SB, "f8"),
+    "cohort_share": (("step", "cohort", "brand"), "f8"),
+    "salience": (("step", "cohort"), "f8"),
+    "values_weight": (("step",), "f8"),
+    "demand": (("step",), "f8"),
+}
+RUN_STR_ATTRS = ("scenario", "scenario_file", "command_line", "cxsim_version",
+                 "git_commit", "build_type", "created_utc")
+RUN_INT_ATTRS = ("seed", "threads", "steps", "customers")
+NAME_DATASETS = ("brands", "cohorts", "dimensions")
+
+
+def check_str_attr(obj, name, problems, where, nonempty=False):
+    if name not in obj.attrs:
+        problems.append(f"{where}: attribute {name!r} is missing")
+        return None
+    value = obj.attrs[name]
+    if not isinstance(value, str):
+        problems.append(f"{where}: attribute {name!r} is {type(value).__name__}, not str")
+        return None
+    if nonempty and not value:
+        problems.append(f"{where}: attribute {name!r} is empty")
+    return value
+
+
+def check_run(run_id, g, problems):
+    where = f"/runs/{run_id}"
+    for name in RUN_STR_ATTRS:
+        check_str_attr(g, name, problems, where, nonempty=name != "command_line")
+    for name in RUN_INT_ATTRS:
+        if not isinstance(g.attrs.get(name), (int, np.integer)):
+            problems.append(f"{where}: attribute {name!r} is missing or not an integer")
+    if not isinstance(g.attrs.get("wall_seconds"), (float, np.floating)):
+        problems.append(f"{where}: attribute 'wall_seconds' is missing or not a float")
+    scenario = g.attrs.get("scenario")
+    if isinstance(scenario, str) and scenario:
+        try:
+            tomllib.loads(scenario)
+        except tomllib.TOMLDecodeError as e:
+            problems.append(f"{where}: attribute 'scenario' is not valid TOML: {e}")
+
+    lengths = {"step": int(g.attrs["steps"]) if "steps" in g.attrs else None}
+    for name, dim in zip(NAME_DATASETS, ("brand", "cohort", "dimension")):
+        ds = g.get(name)
+        if not isinstance(ds, h5py.Dataset) or ds.ndim != 1 or h5py.check_string_dtype(ds.dtype) is None:
+            problems.append(f"{where}/{name}: missing or not a 1-D string dataset")
+            continue
+        names = list(ds.asstr()[...])
+        if len(set(names)) != len(names):
+            problems.append(f"{where}/{name}: names are not unique")
+        lengths[dim] = len(names)
+
+    series = g.get("series")
+    if not isinstance(series, h5py.Group):
+        problems.append(f"{where}/series: group is missing")
+        return 0
+    for name in SERIES:
+        if name not in series:
+            problems.append(f"{where}/series/{name}: missing")
+    for name, ds in series.items():
+        check_series(f"{where}/series/{name}", name, ds, lengths, problems)
+    return len(series)
+
+
+def check_series(where, name, ds, lengths, problems):
+    if not isinstance(ds, h5py.Dataset):
+        problems.append(f"{where}: not a dataset")
+        return
+    if ds.dtype not in (np.dtype("<f8"), np.dtype("<i8")):
+        problems.append(f"{where}: dtype {ds.dtype} is neither float64 nor int64")
+    check_str_attr(ds, "unit", problems, where)
+    check_str_attr(ds, "description", problems, where, nonempty=True)
+    dims = ds.attrs.get("dims")
+    if dims is None or not all(isinstance(d, str) for d in np.ravel(dims)):
+        problems.append(f"{where}: attribute 'dims' is missing or not strings")
+        return
+    dims = tuple(np.ravel(dims))
+    if len(dims) != ds.ndim:
+        problems.append(f"{where}: dims {list(dims)} do not match shape {ds.shape}")
+        return
+    expected = tuple(lengths.get(d) for d in dims)
+    if any(e is not None and e != n for e, n in zip(expected, ds.shape)):
+        problems.append(f"{where}: shape {ds.shape} but dims {list(dims)} have lengths {expected}")
+    if name in SERIES:
+        want_dims, want_dtype = SERIES[name]
+        if dims != want_dims:
+            problems.append(f"{where}: dims {list(dims)}, expected {list(want_dims)}")
+        if ds.dtype != np.dtype(want_dtype):
+            problems.append(f"{where}: dtype {ds.dtype}, expected {np.dtype(want_dtype)}")
+    if ds.dtype.kind == "f" and ds.size and not np.isfinite(ds[()]).all():
+        problems.append(f"{where}: holds non-finite values")
+
+
+def main(argv):
+    if len(argv) != 2:
+        print(__doc__.strip().splitlines()[2])
+        return 1
+    path = argv[1]
+    try:
+        f = h5py.File(path, "r")
+    except OSError as e:
+        print(f"{path}: cannot open: {e}")
+        return 1
+    problems = []
+    with f:
+        if f.attrs.get("format") != "cxsim-results":
+            problems.append("/: attribute 'format' is not 'cxsim-results'")
+        if f.attrs.get("schema_version") != SCHEMA_VERSION:
+            problems.append(f"/: attribute 'schema_version' is not {SCHEMA_VERSION}")
+        check_str_attr(f, "cxsim_version", problems, "/", nonempty=True)
+        check_str_attr(f, "created_utc", problems, "/", nonempty=True)
+        runs = f.get("runs")
+        n_runs = n_series = 0
+        if not isinstance(runs, h5py.Group) or not len(runs):
+            problems.append("/runs: missing or empty")
+        else:
+            for run_id, g in runs.items():
+                if not isinstance(g, h5py.Group):
+                    problems.append(f"/runs/{run_id}: not a group")
+                    continue
+                n_runs += 1
+                n_series += check_run(run_id, g, problems)
+    if problems:
+        print(f"{path}: {len(problems)} problem(s):")
+        for p in problems:
+            print(f"  {p}")
+        return 1
+    print(f"{path}: ok: schema {SCHEMA_VERSION}, {n_runs} run(s), {n_series} series")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
