@@ -199,6 +199,9 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
               << ") and writes its results to an HDF5 file.\n\n" << d;
     return 0;
   }
+  // From here on SIGINT/SIGTERM stop the run cleanly (checked between steps).
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
   if (!file.empty()) o.scenario = file;
   if (vm.count("seed")) o.seed = vm["seed"].as<std::uint64_t>();
   if (vm.count("steps")) o.steps = vm["steps"].as<int>();
@@ -224,8 +227,6 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
   cxsim::Recorder recorder(*spec, "000000");
   sim.add_observer(&recorder);
   sim.add_observer(&progress);
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
   sim.run(&g_stop);
   if (!sim.done()) {
     if (tty && !o.quiet) std::fputc('\n', stderr);

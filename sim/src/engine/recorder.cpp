@@ -73,7 +73,7 @@ Recorder::Recorder(const ScenarioSpec& spec, std::string run_id) {
   result_.series.push_back(make_series("salience", "[0, 1]", "Mean values salience of each cohort in the tracking sample",
                                        {"step", "cohort"}, {T, C}, false));
   result_.series.push_back(make_series("values_weight", "fraction",
-                                       "Mean share of the life (values) part in |life|+|time|+|money| of purchasers' chosen brand",
+                                       "Mean over purchasers of the share of the spread of utility across brands that comes from values (life)",
                                        {"step"}, {T}, false));
   result_.series.push_back(make_series("demand", "multiplier", "Market demand multiplier in force", {"step"}, {T}, false));
 }

@@ -90,9 +90,9 @@ float CustomerKernel::base_utility(float alignment, float trust, float salience,
   const float time = beta_time_ * w[1] * brand.time_cost;
   const float money = beta_money_ * w[2] * brand.money;
   if (parts != nullptr) {
-    parts[0] = std::abs(life);
-    parts[1] = std::abs(time);
-    parts[2] = std::abs(money);
+    parts[0] = life;
+    parts[1] = time;
+    parts[2] = money;
   }
   return life - time - money;
 }
@@ -263,9 +263,15 @@ void CustomerKernel::purchase(Population& pop, std::size_t i, const StepContext&
   Eigen::Matrix<float, Eigen::Dynamic, 1, 0, kMaxBrands, 1> align =
       ctx.stance.lazyProduct(Eigen::Map<const Eigen::VectorXf>(v, pop.k));
   float u[kMaxBrands];
+  float lo[3] = {1e30f, 1e30f, 1e30f}, hi[3] = {-1e30f, -1e30f, -1e30f};
   for (int b = 0; b < nb; ++b) {
-    u[b] = base_utility(align[b], trust[b], s, w, ctx.brand[static_cast<std::size_t>(b)]) +
+    float parts[3];
+    u[b] = base_utility(align[b], trust[b], s, w, ctx.brand[static_cast<std::size_t>(b)], parts) +
            inv_degree * (beta_social_ * users[b] + beta_wom_ * net_promoters[b]);
+    for (int j = 0; j < 3; ++j) {
+      lo[j] = std::min(lo[j], parts[j]);
+      hi[j] = std::max(hi[j], parts[j]);
+    }
   }
   u[current] += beta_loyalty_ * loyalty;
   if (lead < 2 * nb) u[lead / 2] += ctx.lead_lift[static_cast<std::size_t>(lead)];
@@ -310,10 +316,9 @@ void CustomerKernel::purchase(Population& pop, std::size_t i, const StepContext&
   if (sentiment == Sentiment::kDetractor) ++tally.detractors[cb];
   if (need) ++tally.support_cases[cb];
   ++tally.cohort_purchases[pop.cohort[i] * static_cast<std::size_t>(nb) + cb];
-  float parts[3];
-  (void)base_utility(align[chosen], trust[chosen], s, w, brand, parts);
-  const float total = parts[0] + parts[1] + parts[2];
-  if (total > 0.0f) tally.values_weight_fx += std::lround(parts[0] / total * 1048576.0f);
+  // How much of the difference between brands comes from values (life).
+  const float spread = (hi[0] - lo[0]) + (hi[1] - lo[1]) + (hi[2] - lo[2]);
+  if (spread > 0.0f) tally.values_weight_fx += std::lround((hi[0] - lo[0]) / spread * 1048576.0f);
 
   CounterRng schedule(spec_.seed, Stream::kSchedule, static_cast<std::uint32_t>(t) + 1, i);
   schedule_purchase(pop, i, t, schedule);

@@ -34,12 +34,18 @@ Workforce::Workforce(const ScenarioSpec& spec, std::int64_t customers) : spec_(s
   tenure_.resize(n);
   double cum = 0.0;
   for (const auto& c : spec.cohorts) cohort_cum_.push_back(cum += c.fraction);
-  // The initial workforce has served a while: tenure spread over two ramp periods.
+  // The initial workforce has served a while: tenure spread over two ramp
+  // periods, engagement near its brand's equilibrium so the market starts settled.
+  const auto& p = spec.employees;
+  const auto k = static_cast<std::size_t>(spec.k());
   for (std::size_t e = 0; e < n; ++e) {
     hire(e, 0);
+    const auto& policy = spec.brands[brand_[e]].policy;
+    double target = p.baseline + p.ex_effect * policy.ex_investment;
+    for (std::size_t d = 0; d < k; ++d) target += p.alignment_effect * values_[e * k + d] * policy.stance[d] * policy.action;
     CounterRng rng(spec.seed, Stream::kHire, 0, e);
-    rng.next_u32();  // independent of the hire draws: use a later word
-    tenure_[e] = static_cast<std::uint16_t>(rng.next_u32() % static_cast<std::uint32_t>(2 * spec.employees.ramp_steps + 1));
+    engagement_[e] = static_cast<float>(std::clamp(target + p.noise_sd * rng.normal(), 0.0, 1.0));
+    tenure_[e] = static_cast<std::uint16_t>(rng.next_u32() % static_cast<std::uint32_t>(2 * p.ramp_steps + 1));
   }
 }
 

@@ -42,7 +42,7 @@ struct Tally {
   std::vector<std::int64_t> support_cases;   ///< purchases that needed support
   std::vector<std::int64_t> base_delta;      ///< change in customer base (switches, exits, entries)
   std::vector<std::int64_t> cohort_purchases;  ///< cohorts x brands
-  std::int64_t values_weight_fx = 0;         ///< sum over purchasers of the life share, x 2^20
+  std::int64_t values_weight_fx = 0;         ///< sum over purchasers of the values share of utility spread, x 2^20
   std::int64_t exits = 0;
 };
 
@@ -84,7 +84,7 @@ class CustomerKernel {
 
   /// The part of utility that does not depend on loyalty, contacts or leads:
   /// life (trusted values alignment) - time (effort, hassle) - money (price).
-  /// `parts` (optional) receives |life|, |time|, |money|.
+  /// `parts` (optional) receives the life, time and money terms (before their signs).
   [[nodiscard]] float base_utility(float alignment, float trust, float salience, const float w[3],
                                    const BrandView& brand, float* parts = nullptr) const noexcept;
 

@@ -30,7 +30,7 @@ struct StepMetrics {
   std::vector<double> service_quality;  ///< probability a support case is resolved well, [0, 1]
   std::vector<double> cohort_share;     ///< cohorts x brands, row-major: share of the cohort's purchases
   std::vector<double> salience;         ///< per cohort: mean values salience in the tracking sample
-  double values_weight = 0.0;           ///< mean share of |life part| in |life|+|time|+|money| of purchasers' choices
+  double values_weight = 0.0;           ///< mean over purchasers of range(life) / (range(life)+range(time)+range(money)) across brands
   double demand = 1.0;                  ///< market demand multiplier in force
 };
 

@@ -74,7 +74,7 @@ struct ChoiceParams {
   double beta_life = 4.0;            ///< utility per unit of weighted, trusted values alignment
   double beta_time = 3.0;            ///< utility lost per unit of weighted effort plus hassle
   double beta_money = 4.0;           ///< utility lost per unit of weighted price / reference price
-  double beta_loyalty = 2.0;         ///< utility bonus per unit of loyalty to the current brand
+  double beta_loyalty = 4.0;         ///< utility bonus per unit of loyalty to the current brand
   double beta_social = 1.0;          ///< utility per unit share of contacts using the brand
   double beta_wom = 0.8;             ///< utility per unit net promoters among contacts using the brand
   double hassle = 2.0;               ///< weight of expected unresolved support (time part)
@@ -102,11 +102,11 @@ struct ExperienceParams {
 
 /// Habit and commitment to the current brand.
 struct LoyaltyParams {
-  double initial = 0.4;              ///< mean loyalty of the initial population (uniform on [0, 2*initial])
-  double decay = 0.01;               ///< loyalty lost per step without a purchase (multiplicative)
-  double gain_promoter = 0.15;       ///< loyalty gain toward 1 after a promoter experience
-  double gain_passive = 0.05;        ///< loyalty gain toward 1 after a passive experience
-  double loss_detractor = 0.35;      ///< share of loyalty lost after a detractor experience
+  double initial = 0.25;             ///< mean loyalty of the initial population (uniform on [0, 2*initial])
+  double decay = 0.005;              ///< loyalty lost per step without a purchase (multiplicative)
+  double gain_promoter = 0.2;        ///< loyalty gain toward 1 after a promoter experience
+  double gain_passive = 0.08;        ///< loyalty gain toward 1 after a passive experience
+  double loss_detractor = 0.3;       ///< share of loyalty lost after a detractor experience
   double after_switch = 0.1;         ///< loyalty right after switching brand
 
   bool operator==(const LoyaltyParams&) const = default;
