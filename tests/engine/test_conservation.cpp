@@ -116,3 +116,34 @@ TEST(Conservation, EveryCustomerHasOneBrand) {
 
 }  // namespace
 }  // namespace cxsim
+
+namespace cxsim {
+namespace {
+
+TEST(BurnIn, IsSimulatedButNotRecordedAndEventsKeepTheirSteps) {
+  ScenarioSpec spec = test::small_market(20000, 20);
+  spec.events.clear();
+  EventSpec drought;
+  drought.step = 10;
+  drought.changes = {{EventField::kDemand, 0.0, {}}};
+  spec.events = {drought};
+  spec.burn_in = 15;
+  const RunResult r = test::run(spec, {2, false});
+  EXPECT_EQ(r.steps, 20);
+  const Series* purchases = r.find("purchases");
+  ASSERT_EQ(purchases->shape[0], 20u);
+  auto at = [&](std::size_t t) {
+    double sum = 0;
+    for (std::size_t b = 0; b < r.brands.size(); ++b) sum += purchases->values[t * r.brands.size() + b];
+    return sum;
+  };
+  EXPECT_GT(at(9), 0.0);
+  EXPECT_EQ(at(10), 0.0) << "the demand event applies at scenario step 10";
+  // The burn-in changed the state the recorded steps start from.
+  spec.burn_in = 0;
+  const RunResult cold = test::run(spec, {2, false});
+  EXPECT_NE(cold.find("customers")->values, r.find("customers")->values);
+}
+
+}  // namespace
+}  // namespace cxsim

@@ -104,9 +104,11 @@ void Simulation::Impl::init() {
   turnover.assign(nb, 0.0);
   ambassadors.assign(nb, 0);
 
-  // Expected purchases per step (equal shares) set the first support load.
+  // Expected purchases per step (equal shares) set the first support load:
+  // P(purchase) = 1 - E[exp(-rate x demand)] = 1 - (1 + demand x mean / shape)^-shape for Gamma rates.
   double purchase_prob = 0.0;
-  for (const auto& c : spec->cohorts) purchase_prob += c.fraction * (1.0 - std::exp(-c.purchase_rate * spec->market.demand));
+  for (const auto& c : spec->cohorts)
+    purchase_prob += c.fraction * (1.0 - std::pow(1.0 + timeline.demand(0) * c.purchase_rate / c.purchase_shape, -c.purchase_shape));
   for (std::size_t b = 0; b < nb; ++b)
     support_cases[b] = spec->experience.support_rate * purchase_prob * static_cast<double>(n) / static_cast<double>(nb);
   const WorkforceSums sums = workforce.measure(0, workforce.size());
@@ -138,7 +140,7 @@ void Simulation::Impl::init() {
 
 void Simulation::Impl::apply_events(int step) {
   for (const auto& event : spec->events) {
-    if (event.step != step || event.target != EventTarget::kBrand) continue;
+    if (event.step + spec->burn_in != step || event.target != EventTarget::kBrand) continue;
     BrandPolicy& p = policies[static_cast<std::size_t>(event.index)];
     for (const auto& c : event.changes) {
       switch (c.field) {
@@ -167,8 +169,12 @@ void Simulation::Impl::update_employees(int step) {
   for (std::size_t b = 0; b < nb; ++b)
     capacity[b] = policies[b].service_level * static_cast<double>(workforce.employees(static_cast<int>(b))) *
                   ep.cases_per_employee;
-  if (!ep.enabled) {
-    for (std::size_t b = 0; b < nb; ++b) quality[b] = policies[b].service_level;
+  if (!ep.enabled) {  // no workforce: quality is the funded service level, nobody engaged
+    for (std::size_t b = 0; b < nb; ++b) {
+      quality[b] = policies[b].service_level;
+      engagement[b] = turnover[b] = 0.0;
+      ambassadors[b] = 0;
+    }
     return;
   }
   WorkforceSums sums(brands);
@@ -267,7 +273,7 @@ void Simulation::Impl::measure(int step, const Tally& tally) {
   const auto nb = static_cast<std::size_t>(brands);
   const auto nc = static_cast<std::size_t>(cohorts);
   StepMetrics m;
-  m.step = step;
+  m.step = step - spec->burn_in;  // burn-in steps are negative and not reported
   m.demand = timeline.demand(step);
   for (std::size_t b = 0; b < nb; ++b) base[b] += tally.base_delta[b];
   m.customers = base;
@@ -330,7 +336,8 @@ void Simulation::Impl::measure(int step, const Tally& tally) {
   m.ambassadors = ambassadors;
   m.service_quality = quality;
   previous = m;
-  for (auto* o : observers) o->on_step(*owner, m);
+  if (m.step >= 0)
+    for (auto* o : observers) o->on_step(*owner, m);
 }
 
 Simulation::Simulation(std::shared_ptr<const ScenarioSpec> spec, ExecutionPolicy policy)
@@ -349,8 +356,8 @@ void Simulation::run(const std::atomic<bool>* stop) {
     step();
   }
 }
-bool Simulation::done() const noexcept { return impl_->t >= impl_->spec->steps; }
-int Simulation::steps_done() const noexcept { return impl_->t; }
+bool Simulation::done() const noexcept { return impl_->t >= impl_->spec->total_steps(); }
+int Simulation::steps_done() const noexcept { return std::max(0, impl_->t - impl_->spec->burn_in); }
 const ScenarioSpec& Simulation::spec() const noexcept { return *impl_->spec; }
 const Population& Simulation::population() const noexcept { return impl_->pop; }
 const ExecutionPolicy& Simulation::policy() const noexcept { return impl_->policy; }

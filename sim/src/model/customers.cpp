@@ -99,14 +99,12 @@ float CustomerKernel::base_utility(float alignment, float trust, float salience,
 
 void CustomerKernel::values_at(const Population& pop, std::size_t i, int t, float* out) const {
   const float* mean = timeline_.values_mean(t, pop.cohort[i]);
-  const float decay = timeline_.values_decay()[t - pop.birth[i]] / kDevScale;
   const std::int8_t* dev = pop.values_dev.data() + i * static_cast<std::size_t>(pop.k);
-  for (int d = 0; d < pop.k; ++d) out[d] = std::clamp(mean[d] + decay * dev[d], -1.0f, 1.0f);
+  for (int d = 0; d < pop.k; ++d) out[d] = std::clamp(mean[d] + dev[d] / kDevScale, -1.0f, 1.0f);
 }
 
 float CustomerKernel::salience_at(const Population& pop, std::size_t i, int t) const {
-  const float decay = timeline_.salience_decay()[t - pop.birth[i]] / kDevScale;
-  return std::clamp(timeline_.salience_mean(t, pop.cohort[i]) + decay * pop.salience_dev[i], 0.0f, 1.0f);
+  return std::clamp(timeline_.salience_mean(t, pop.cohort[i]) + pop.salience_dev[i] / kDevScale, 0.0f, 1.0f);
 }
 
 float CustomerKernel::loyalty_at(const Population& pop, std::size_t i, int t) const {
@@ -119,9 +117,9 @@ void CustomerKernel::schedule_exit(Population& pop, std::size_t i, int after, Co
   int exit = -1;
   if (rho > 0.0) {
     const double wait = rho >= 1.0 ? 1.0 : std::ceil(std::log(u) / std::log1p(-rho));
-    if (wait < static_cast<double>(spec_.steps)) exit = after + std::max(1, static_cast<int>(wait));
+    if (wait < static_cast<double>(spec_.total_steps())) exit = after + std::max(1, static_cast<int>(wait));
   }
-  pop.exit_step[i] = exit >= spec_.steps ? kNever : to_step(exit);
+  pop.exit_step[i] = exit >= spec_.total_steps() ? kNever : to_step(exit);
 }
 
 void CustomerKernel::schedule_purchase(Population& pop, std::size_t i, int after, CounterRng& rng) const {

@@ -18,7 +18,7 @@ std::vector<float> powers(double base, int n) {
 }  // namespace
 
 Timeline::Timeline(const ScenarioSpec& spec)
-    : steps_(spec.steps), k_(static_cast<std::size_t>(spec.k())), cohorts_(spec.cohorts.size()) {
+    : steps_(spec.total_steps()), k_(static_cast<std::size_t>(spec.k())), cohorts_(spec.cohorts.size()) {
   const auto T = static_cast<std::size_t>(steps_);
   demand_.assign(T, spec.market.demand);
   values_.resize(T * cohorts_ * k_);
@@ -33,7 +33,7 @@ Timeline::Timeline(const ScenarioSpec& spec)
   }
   auto event = spec.events.begin();
   for (std::size_t t = 0; t < T; ++t) {
-    for (; event != spec.events.end() && event->step == static_cast<int>(t); ++event) {
+    for (; event != spec.events.end() && event->step + spec.burn_in == static_cast<int>(t); ++event) {
       for (const auto& change : event->changes) {
         if (event->target == EventTarget::kMarket && change.field == EventField::kDemand) {
           std::fill(demand_.begin() + static_cast<std::ptrdiff_t>(t), demand_.end(), change.value);
@@ -58,8 +58,6 @@ Timeline::Timeline(const ScenarioSpec& spec)
   cum_demand_[0] = 0.0;
   for (std::size_t t = 0; t < T; ++t) cum_demand_[t + 1] = cum_demand_[t] + demand_[t];
 
-  values_decay_ = powers(1.0 - spec.values_drift, steps_);
-  salience_decay_ = powers(1.0 - spec.salience_drift, steps_);
   loyalty_decay_ = powers(1.0 - spec.loyalty.decay, steps_);
 }
 

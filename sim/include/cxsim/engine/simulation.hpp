@@ -29,7 +29,7 @@ struct ExecutionPolicy {
 
 class Simulation;
 
-/// Receives the metrics of every step.
+/// Receives the metrics of every scenario step (not of burn-in steps).
 class StepObserver {
  public:
   virtual ~StepObserver() = default;
@@ -55,7 +55,7 @@ class Simulation {
   void run(const std::atomic<bool>* stop = nullptr);
 
   [[nodiscard]] bool done() const noexcept;
-  /// Steps completed so far.
+  /// Scenario steps completed so far (burn-in steps not counted).
   [[nodiscard]] int steps_done() const noexcept;
   [[nodiscard]] const ScenarioSpec& spec() const noexcept;
   [[nodiscard]] const Population& population() const noexcept;

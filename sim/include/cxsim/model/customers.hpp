@@ -75,9 +75,10 @@ class CustomerKernel {
   /// Processes customer i at step ctx.t if it has an event then. Tallies into `tally`.
   void process(Population& pop, std::size_t i, const StepContext& ctx, Tally& tally) const;
 
-  /// Drifted values of customer i at step t (K floats into `out`).
+  /// Values of customer i at step t: its cohort's drifting mean plus its own
+  /// lasting deviation (K floats into `out`).
   void values_at(const Population& pop, std::size_t i, int t, float* out) const;
-  /// Drifted salience of customer i at step t.
+  /// Salience of customer i at step t (cohort's drifting mean plus own deviation).
   [[nodiscard]] float salience_at(const Population& pop, std::size_t i, int t) const;
   /// Loyalty of customer i at step t (decayed since its last purchase).
   [[nodiscard]] float loyalty_at(const Population& pop, std::size_t i, int t) const;

@@ -6,7 +6,7 @@
 /// fixed-point columns, per-customer times instead of per-step flags (work is
 /// proportional to the customers who act in a step, not to the population),
 /// and only the state neighbours read (the "visible" word) double-buffered.
-/// Bytes per customer: 27 + 2K + 2B (K dimensions, B brands); 43 at K=4, B=8.
+/// Bytes per customer: 25 + K + 2B (K dimensions, B brands); 45 at K=4, B=8.
 
 #include <cstddef>
 #include <cstdint>
@@ -53,8 +53,8 @@ struct Population {
   // Set at birth (initial population or entry), never changed afterwards.
   std::vector<std::uint8_t> cohort;
   std::vector<std::uint16_t> birth;        ///< step of birth (0 for the initial population)
-  std::vector<std::int8_t> values_dev;     ///< n x k: values minus the cohort target at birth
-  std::vector<std::int8_t> salience_dev;   ///< salience minus the cohort target at birth
+  std::vector<std::int8_t> values_dev;     ///< n x k: own values minus the cohort mean at birth (lasting)
+  std::vector<std::int8_t> salience_dev;   ///< own salience minus the cohort mean at birth (lasting)
   std::vector<std::uint8_t> weights;       ///< n x 3: life, time, money weights (sum 3)
   std::vector<float> rate;                 ///< category purchase rate per step at demand 1
 

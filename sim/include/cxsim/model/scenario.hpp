@@ -36,7 +36,7 @@ struct CohortSpec {
   double weight_life = 0.45;         ///< mean weight of values ("life") in choices
   double weight_time = 0.33;         ///< mean weight of effort and service ("time")
   double weight_money = 0.22;        ///< mean weight of price ("money")
-  double weights_sd = 0.25;          ///< log-normal sigma of each weight before normalising to sum 1
+  double weights_sd = 0.25;          ///< log-normal sigma of each weight before normalising the three to sum 3
   double purchase_rate = 0.085;      ///< mean category purchase rate, purchases per step (Gamma mean)
   double purchase_shape = 1.5;       ///< Gamma shape of the purchase rate (NBD heterogeneity)
 
@@ -76,7 +76,7 @@ struct ChoiceParams {
   double beta_money = 4.0;           ///< utility lost per unit of weighted price / reference price
   double beta_loyalty = 4.0;         ///< utility bonus per unit of loyalty to the current brand
   double beta_social = 1.0;          ///< utility per unit share of contacts using the brand
-  double beta_wom = 0.8;             ///< utility per unit net promoters among contacts using the brand
+  double beta_wom = 0.8;             ///< utility per unit (promoters - detractors of the brand) / contacts
   double hassle = 2.0;               ///< weight of expected unresolved support (time part)
   double reference_price = 0.0;      ///< price scale, currency units; 0 means the mean initial brand price
   double lead_lift = 0.5;            ///< utility lift of a marketing lead for its brand
@@ -183,15 +183,16 @@ struct ScenarioSpec {
   std::string description;           ///< free text
   std::string source_file;           ///< file it was read from (for messages)
   int steps = 156;                   ///< horizon, steps (weeks)
-  std::uint64_t seed = 1;            ///< master seed
+  int burn_in = 0;                   ///< steps run before step 0 (no events, nothing recorded) to settle the market
+  std::uint64_t seed = 1;            ///< master seed, [0, 2^63 - 1] (a TOML integer)
 
   std::int64_t customers = 100000;   ///< population size
   double replacement_rate = 0.0004;  ///< share of customers replaced by entrants per step
   int entrant_cohort = 0;            ///< cohort index of entrants (the youngest)
 
   std::vector<std::string> dimensions;  ///< value dimension names, K of them
-  double values_drift = 0.01;        ///< share of the gap to the cohort target closed per step
-  double salience_drift = 0.01;      ///< same, for salience
+  double values_drift = 0.01;        ///< share of the gap between each cohort's mean values and its target closed per step
+  double salience_drift = 0.01;      ///< same, for each cohort's mean salience
 
   int degree = 8;                    ///< contacts per customer (even)
   double rewire = 0.1;               ///< Watts-Strogatz rewiring probability
@@ -210,6 +211,8 @@ struct ScenarioSpec {
 
   bool operator==(const ScenarioSpec&) const = default;
 
+  /// Steps simulated in all: burn-in plus horizon.
+  [[nodiscard]] int total_steps() const noexcept { return burn_in + steps; }
   /// Number of value dimensions K.
   [[nodiscard]] int k() const noexcept { return static_cast<int>(dimensions.size()); }
   /// Reference price used by the money part of utility.

@@ -5,8 +5,8 @@
 /// targets for values and salience, and decay factor tables.
 ///
 /// All of a scenario's events are scheduled, so these are computed once; the
-/// customer kernel then evaluates any customer's drifted values or decayed
-/// loyalty in closed form from its birth or last-purchase step.
+/// customer kernel then evaluates any customer's values (cohort mean at t plus
+/// its own deviation) or decayed loyalty in closed form.
 
 #include <cstdint>
 #include <vector>
@@ -15,6 +15,8 @@
 
 namespace cxsim {
 
+/// Steps here are internal: burn-in steps come first, so scenario step s is
+/// internal step s + burn_in.
 class Timeline {
  public:
   explicit Timeline(const ScenarioSpec& spec);
@@ -30,10 +32,6 @@ class Timeline {
   [[nodiscard]] float salience_mean(int t, int c) const noexcept {
     return salience_[static_cast<std::size_t>(t) * cohorts_ + static_cast<std::size_t>(c)];
   }
-  /// (1 - values_drift)^d, d in [0, steps].
-  [[nodiscard]] const float* values_decay() const noexcept { return values_decay_.data(); }
-  /// (1 - salience_drift)^d.
-  [[nodiscard]] const float* salience_decay() const noexcept { return salience_decay_.data(); }
   /// (1 - loyalty.decay)^d.
   [[nodiscard]] const float* loyalty_decay() const noexcept { return loyalty_decay_.data(); }
 
@@ -51,7 +49,7 @@ class Timeline {
   std::vector<double> cum_demand_;  ///< cum_demand_[t] = sum of demand over steps < t
   std::vector<float> values_;       ///< steps x cohorts x K
   std::vector<float> salience_;     ///< steps x cohorts
-  std::vector<float> values_decay_, salience_decay_, loyalty_decay_;
+  std::vector<float> loyalty_decay_;
 };
 
 }  // namespace cxsim
