@@ -104,15 +104,17 @@ cxsim::ScenarioSpec load(const Options& o) {
 /// Progress: a rewritten line on a terminal, a few plain lines otherwise.
 class Progress : public cxsim::StepObserver {
  public:
-  Progress(bool tty, bool quiet, int steps, std::int64_t customers)
-      : tty_(tty), quiet_(quiet), steps_(steps), customers_(customers), start_(Clock::now()) {}
+  /// Rates and ETAs count burn-in steps, which are simulated but not reported.
+  Progress(bool tty, bool quiet, int steps, int burn_in, std::int64_t customers)
+      : tty_(tty), quiet_(quiet), steps_(steps), burn_in_(burn_in), customers_(customers), start_(Clock::now()) {}
 
   void on_step(const cxsim::Simulation& /*sim*/, const cxsim::StepMetrics& m) override {
     if (quiet_) return;
     const int done = m.step + 1;
     const double secs = seconds();
-    const double rate = secs > 0 ? static_cast<double>(customers_) * done / secs : 0.0;
-    const double eta = done > 0 ? secs / done * (steps_ - done) : 0.0;
+    const int simulated = burn_in_ + done;
+    const double rate = secs > 0 ? static_cast<double>(customers_) * simulated / secs : 0.0;
+    const double eta = secs / simulated * (steps_ - done);
     if (tty_) {
       if (secs - last_print_ < 0.1 && done != steps_) return;
       last_print_ = secs;
@@ -129,7 +131,7 @@ class Progress : public cxsim::StepObserver {
  private:
   using Clock = std::chrono::steady_clock;
   bool tty_, quiet_;
-  int steps_;
+  int steps_, burn_in_;
   std::int64_t customers_;
   Clock::time_point start_;
   double last_print_ = -1.0;
@@ -140,14 +142,9 @@ void add_scenario_options(po::options_description& d, Options& o) {
                   "override a scenario key, e.g. --set brands.Verde.price=9.5 (repeatable)");
 }
 
-int cmd_validate(const std::vector<std::string>& args) {
-  Options o;
-  po::options_description d("Options of cxsim validate SCENARIO");
-  d.add_options()("help,h", "show this help")("print", po::bool_switch(&o.print),
-                                               "print the resolved scenario (every key explicit) as TOML");
-  add_scenario_options(d, o);
+/// Parses a command's options `d` plus one optional positional scenario file.
+po::variables_map parse(const std::vector<std::string>& args, const po::options_description& d, std::string& file) {
   po::options_description hidden;
-  std::string file;
   hidden.add_options()("scenario", po::value(&file));
   po::options_description all;
   all.add(d).add(hidden);
@@ -156,6 +153,17 @@ int cmd_validate(const std::vector<std::string>& args) {
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
   po::notify(vm);
+  return vm;
+}
+
+int cmd_validate(const std::vector<std::string>& args) {
+  Options o;
+  po::options_description d("Options of cxsim validate SCENARIO");
+  d.add_options()("help,h", "show this help")("print", po::bool_switch(&o.print),
+                                               "print the resolved scenario (every key explicit) as TOML");
+  add_scenario_options(d, o);
+  std::string file;
+  const po::variables_map vm = parse(args, d, file);
   if (vm.count("help")) {
     std::cout << "Usage: cxsim validate SCENARIO [--set KEY=VALUE]... [--print]\n\n" << d;
     return 0;
@@ -183,16 +191,8 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
       ("quiet,q", po::bool_switch(&o.quiet), "print nothing but errors")
       ("serial", po::bool_switch(&o.serial), "use the serial reference stepper instead of TBB");
   add_scenario_options(d, o);
-  po::options_description hidden;
   std::string file;
-  hidden.add_options()("scenario", po::value(&file));
-  po::options_description all;
-  all.add(d).add(hidden);
-  po::positional_options_description pos;
-  pos.add("scenario", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-  po::notify(vm);
+  const po::variables_map vm = parse(args, d, file);
   if (vm.count("help")) {
     std::cout << "Usage: cxsim run [SCENARIO] [options]\n"
                  "Runs SCENARIO (default: the bundled " << cxsim::default_scenario_name()
@@ -216,13 +216,13 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
 
   const bool tty = isatty(STDERR_FILENO) != 0;
   if (!o.quiet)
-    std::fprintf(stderr, "cxsim %s: %s (%s): %lld customers, %zu brands, %d steps, seed %llu, %d thread%s\n",
+    std::fprintf(stderr, "cxsim %s: %s (%s): %lld customers, %zu brands, %d steps (+%d burn-in), seed %llu, %d thread%s\n",
                  std::string(cxsim::version()).c_str(), spec->name.c_str(),
                  o.scenario ? o.scenario->c_str() : std::string(cxsim::default_scenario_name()).c_str(),
-                 static_cast<long long>(spec->customers), spec->brands.size(), spec->steps,
+                 static_cast<long long>(spec->customers), spec->brands.size(), spec->steps, spec->burn_in,
                  static_cast<unsigned long long>(spec->seed), o.serial ? 1 : o.threads, o.threads == 1 ? "" : "s");
 
-  Progress progress(tty, o.quiet, spec->steps, spec->customers);
+  Progress progress(tty, o.quiet, spec->steps, spec->burn_in, spec->customers);
   cxsim::Simulation sim(spec, {o.threads, o.serial});
   cxsim::Recorder recorder(*spec, "000000");
   sim.add_observer(&recorder);
@@ -250,7 +250,7 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
   writer.commit();
   if (!o.quiet)
     std::fprintf(stderr, "cxsim: done in %.2f s (%.3g customer-steps/s); results in %s\n", p.wall_seconds,
-                 static_cast<double>(spec->customers) * spec->steps / p.wall_seconds, o.out.c_str());
+                 static_cast<double>(spec->customers) * spec->total_steps() / p.wall_seconds, o.out.c_str());
   return 0;
 }
 
