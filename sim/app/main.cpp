@@ -53,6 +53,7 @@ struct Options {
   std::optional<std::uint64_t> seed;
   std::optional<std::int64_t> customers;
   std::optional<int> steps;
+  std::optional<std::int64_t> panel;
   int threads = 0;
   bool quiet = false;
   bool serial = false;
@@ -86,6 +87,7 @@ cxsim::ScenarioSpec load(const Options& o) {
   if (o.steps) overrides.push_back("scenario.steps=" + std::to_string(*o.steps)), flags.push_back("--steps");
   if (o.customers)
     overrides.push_back("population.customers=" + std::to_string(*o.customers)), flags.push_back("--customers");
+  if (o.panel) overrides.push_back("metrics.panel=" + std::to_string(*o.panel)), flags.push_back("--panel");
   try {
     if (o.scenario) return cxsim::load_scenario(*o.scenario, overrides);
     return cxsim::parse_scenario(std::string(cxsim::default_scenario_text()),
@@ -188,6 +190,8 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
       ("threads", po::value(&o.threads)->value_name("N"), "worker threads (default: all cores)")
       ("steps", po::value<int>()->value_name("N"), "horizon in steps (scenario.steps)")
       ("customers", po::value<std::int64_t>()->value_name("N"), "population size (population.customers)")
+      ("panel", po::value<std::int64_t>()->value_name("N"),
+       "record every purchase of N sampled customers, with a panel summary (metrics.panel)")
       ("quiet,q", po::bool_switch(&o.quiet), "print nothing but errors")
       ("serial", po::bool_switch(&o.serial), "use the serial reference stepper instead of TBB");
   add_scenario_options(d, o);
@@ -206,6 +210,7 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
   if (vm.count("seed")) o.seed = vm["seed"].as<std::uint64_t>();
   if (vm.count("steps")) o.steps = vm["steps"].as<int>();
   if (vm.count("customers")) o.customers = vm["customers"].as<std::int64_t>();
+  if (vm.count("panel")) o.panel = vm["panel"].as<std::int64_t>();
   if (vm.count("threads") && (o.threads < 1 || o.threads > 1024))
     throw cxsim::ConfigError("--threads", 0, "", "expected an integer in [1, 1024], got " + std::to_string(o.threads));
   if (o.threads == 0) o.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

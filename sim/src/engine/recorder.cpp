@@ -21,6 +21,8 @@ const std::vector<BrandSeries>& brand_series() {
       {{"purchases", "purchases", "Purchases of the brand this step"}, &StepMetrics::purchases},
       {{"acquisitions", "customers", "Purchasers who switched to the brand this step"}, &StepMetrics::acquisitions},
       {{"defections", "customers", "Purchasers who switched away from the brand this step (churn)"}, &StepMetrics::defections},
+      {{"promoters", "purchasers", "Purchasers of the brand this step whose experience made them promoters"}, &StepMetrics::promoters},
+      {{"detractors", "purchasers", "Purchasers of the brand this step whose experience made them detractors"}, &StepMetrics::detractors},
       {{"revenue", "currency units", "Purchases times price"}, &StepMetrics::revenue},
       {{"margin", "currency units", "Revenue minus cost of goods, post-purchase service cost and EX cost"}, &StepMetrics::margin},
       {{"loyalty", "[0, 1]", "Mean loyalty of the brand's customers in the tracking sample"}, &StepMetrics::loyalty},
@@ -59,6 +61,9 @@ Recorder::Recorder(const ScenarioSpec& spec, std::string run_id) {
   for (const auto& b : spec.brands) result_.brands.push_back(b.name);
   for (const auto& c : spec.cohorts) result_.cohorts.push_back(c.name);
   result_.dimensions = spec.dimensions;
+  result_.segments = {"opposes", "neutral", "shares", "salient"};
+  result_.panel_size = spec.panel;
+  panel_period_ = spec.panel_period();
   result_.steps = spec.steps;
   result_.customers = spec.customers;
   const auto T = static_cast<std::size_t>(spec.steps);
@@ -70,6 +75,11 @@ Recorder::Recorder(const ScenarioSpec& spec, std::string run_id) {
   result_.series.push_back(make_series("cohort_share", "fraction of the cohort's purchases",
                                        "Share of each cohort's purchases this step bought from each brand",
                                        {"step", "cohort", "brand"}, {T, C, B}, false));
+  result_.series.push_back(make_series("segment_share", "fraction of the segment's purchases",
+                                       "Share of each purchaser segment's purchases this step bought from each brand: "
+                                       "opposes/neutral/shares by value on metrics.segment_dimension, salient by "
+                                       "metrics.salience_threshold (overlaps the others)",
+                                       {"step", "segment", "brand"}, {T, result_.segments.size(), B}, false));
   result_.series.push_back(make_series("salience", "[0, 1]", "Mean values salience of each cohort in the tracking sample",
                                        {"step", "cohort"}, {T, C}, false));
   result_.series.push_back(make_series("values_weight", "fraction",
@@ -90,9 +100,11 @@ void Recorder::on_step(const Simulation& /*sim*/, const StepMetrics& m) {
     out.insert(out.end(), v.begin(), v.end());
   };
   append(m.cohort_share);
+  append(m.segment_share);
   append(m.salience);
   append({m.values_weight});
   append({m.demand});
+  result_.panel.insert(result_.panel.end(), m.panel.begin(), m.panel.end());
   ++observed_;
 }
 
@@ -101,6 +113,9 @@ RunResult Recorder::result() const {
   // A run stopped early keeps the steps it did.
   r.steps = observed_;
   for (auto& s : r.series) s.shape[0] = static_cast<std::size_t>(observed_);
+  if (r.panel_size > 0)
+    r.panel_summary = summarize_panel(r.panel, r.panel_size, static_cast<int>(r.brands.size()), panel_period_.first,
+                                      panel_period_.second);
   return r;
 }
 

@@ -12,6 +12,7 @@
 
 #include "cxsim/model/customers.hpp"
 #include "cxsim/model/network.hpp"
+#include "cxsim/model/panel.hpp"
 #include "cxsim/model/timeline.hpp"
 #include "cxsim/model/workforce.hpp"
 
@@ -89,6 +90,7 @@ struct Simulation::Impl {
   tbb::enumerable_thread_specific<Tally> tallies;
   std::vector<WorkforceSums> employee_blocks;
   std::vector<std::size_t> sample;
+  PanelSample panel;
   Simulation* owner = nullptr;
 };
 
@@ -136,6 +138,8 @@ void Simulation::Impl::init() {
   previous.nps.assign(nb, 0.0);
   previous.loyalty.assign(nb, 0.0);
   previous.cohort_share.assign(nb * static_cast<std::size_t>(cohorts), 0.0);
+  previous.segment_share.assign(nb * kSegments, 0.0);
+  panel = PanelSample(n, static_cast<std::size_t>(spec->panel));
 }
 
 void Simulation::Impl::apply_events(int step) {
@@ -216,6 +220,12 @@ void Simulation::Impl::build_context(int step) {
   const auto& ch = spec->choice;
   const double ref = spec->reference_price();
   ctx.t = step;
+  ctx.report_step = step - spec->burn_in;
+  ctx.segment_dim = spec->segment_index();
+  ctx.segment_threshold = static_cast<float>(spec->segment_threshold);
+  ctx.salience_threshold = static_cast<float>(spec->salience_threshold);
+  ctx.panel = panel.size() > 0 && step >= spec->burn_in ? &panel : nullptr;
+  ctx.price.resize(nb);
   ctx.brands = brands;
   ctx.k = spec->k();
   ctx.brand.resize(nb);
@@ -231,6 +241,7 @@ void Simulation::Impl::build_context(int step) {
     v.time_cost = static_cast<float>(p.effort + ch.hassle * spec->experience.support_rate * (1.0 - quality[b]));
     v.money = static_cast<float>(p.price / ref);
     v.action = static_cast<float>(p.action);
+    ctx.price[b] = p.price;
     for (int d = 0; d < spec->k(); ++d) ctx.stance(static_cast<Eigen::Index>(b), d) = static_cast<float>(p.stance[static_cast<std::size_t>(d)]);
     lead_p[2 * b] = spec->employees.enabled
                         ? std::min(1.0, static_cast<double>(ambassadors[b]) * ch.ambassador_contacts /
@@ -280,6 +291,11 @@ void Simulation::Impl::measure(int step, const Tally& tally) {
   m.purchases = tally.purchases;
   m.acquisitions = tally.acquisitions;
   m.defections = tally.defections;
+  m.promoters = tally.promoters;
+  m.detractors = tally.detractors;
+  m.panel = tally.panel;
+  std::sort(m.panel.begin(), m.panel.end(),
+            [](const PanelPurchase& a, const PanelPurchase& b) { return a.customer < b.customer; });
   std::int64_t purchases = 0;
   for (auto x : tally.purchases) purchases += x;
   m.share.resize(nb);
@@ -305,6 +321,14 @@ void Simulation::Impl::measure(int step, const Tally& tally) {
                                             static_cast<double>(in_cohort), previous.cohort_share[c * nb + b]);
     if (static_cast<int>(c) == spec->entrant_cohort && in_cohort > 0)
       for (std::size_t b = 0; b < nb; ++b) entrant_brand_weights[b] = static_cast<double>(tally.cohort_purchases[c * nb + b]);
+  }
+  m.segment_share.resize(kSegments * nb);
+  for (std::size_t g = 0; g < kSegments; ++g) {
+    std::int64_t in_segment = 0;
+    for (std::size_t b = 0; b < nb; ++b) in_segment += tally.segment_purchases[g * nb + b];
+    for (std::size_t b = 0; b < nb; ++b)
+      m.segment_share[g * nb + b] = ratio_or(static_cast<double>(tally.segment_purchases[g * nb + b]),
+                                             static_cast<double>(in_segment), previous.segment_share[g * nb + b]);
   }
   m.values_weight = ratio_or(static_cast<double>(tally.values_weight_fx) / 1048576.0, static_cast<double>(purchases),
                              previous.values_weight);

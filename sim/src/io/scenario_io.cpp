@@ -269,6 +269,19 @@ constexpr std::array kNetworkFields{
 constexpr std::array kMetricsFields{
     field("tracking_sample", &SS::tracking_sample, closed(1, 2e9), "customers",
           "customers surveyed each step for loyalty, trust and salience"),
+    field("segment_dimension", &SS::segment_dimension, {}, "",
+          "value dimension splitting purchasers into opposes / neutral / shares segments")
+        .with(&Meta::default_text, "first dimension"),
+    field("segment_threshold", &SS::segment_threshold, kUnit, "[0, 1]",
+          "a customer shares (opposes) when its value on segment_dimension is >= t (<= -t)"),
+    field("salience_threshold", &SS::salience_threshold, kUnit, "[0, 1]",
+          "salience at or above which a customer counts as values-salient"),
+    field("panel", &SS::panel, closed(0, 2e9), "customers",
+          "consumer panel size: every purchase of this many sampled customers is recorded (0: none)"),
+    field("panel_from", &SS::panel_from, closed(-1, kMaxSteps), "steps",
+          "first step of the panel summary period (-1: the last 52 steps)"),
+    field("panel_to", &SS::panel_to, closed(-1, kMaxSteps), "steps",
+          "one past the last step of the panel summary period (-1: the horizon)"),
 };
 
 using CP = ChoiceParams;
@@ -329,6 +342,9 @@ constexpr std::array kLoyaltyFields{
           "loyalty gain toward 1 after a passive experience"),
     field("loss_detractor", &LP::loss_detractor, kUnit, "fraction",
           "share of loyalty lost after a detractor experience"),
+    field("values_anchor", &LP::values_anchor, closed(0, 100), "per unit",
+          "commitment = min(1, values_anchor x salience x trust x max(0, alignment)) of the brand last "
+          "bought; loyalty decays at decay x (1 - commitment)"),
     field("after_switch", &LP::after_switch, kUnit, "loyalty",
           "loyalty right after switching brand"),
 };
@@ -1013,6 +1029,19 @@ class Reader {
       if (!(c.weight_life + c.weight_time + c.weight_money > 0.0))
         fail_at({p + ".weight_life", p + ".weight_time", p + ".weight_money"},
                 "expected weight_life + weight_time + weight_money > 0");
+    }
+    if (!spec_.segment_dimension.empty() && index_of(spec_.dimensions, spec_.segment_dimension) < 0)
+      fail_at({"metrics.segment_dimension"},
+              unknown("dimension", spec_.segment_dimension, spec_.dimensions));
+    if (spec_.panel > spec_.customers)
+      fail_at({"metrics.panel", "population.customers"},
+              "expected metrics.panel <= population.customers, got " + std::to_string(spec_.panel));
+    {
+      const auto [from, to] = spec_.panel_period();
+      if (to > spec_.steps || from >= to)
+        fail_at({"metrics.panel_from", "metrics.panel_to"},
+                "expected 0 <= panel_from < panel_to <= scenario.steps, got the period [" +
+                    std::to_string(from) + ", " + std::to_string(to) + ")");
     }
     if (spec_.total_steps() > kMaxSteps)
       fail_at({"scenario.burn_in", "scenario.steps"},

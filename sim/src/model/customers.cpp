@@ -44,6 +44,7 @@ Tally::Tally(int brands, int cohorts) {
   for (auto* v : {&purchases, &acquisitions, &defections, &promoters, &detractors, &support_cases, &base_delta})
     v->assign(nb, 0);
   cohort_purchases.assign(nb * static_cast<std::size_t>(cohorts), 0);
+  segment_purchases.assign(nb * kSegments, 0);
 }
 
 void Tally::add(const Tally& o) {
@@ -58,14 +59,17 @@ void Tally::add(const Tally& o) {
   sum(support_cases, o.support_cases);
   sum(base_delta, o.base_delta);
   sum(cohort_purchases, o.cohort_purchases);
+  sum(segment_purchases, o.segment_purchases);
+  panel.insert(panel.end(), o.panel.begin(), o.panel.end());
   values_weight_fx += o.values_weight_fx;
   exits += o.exits;
 }
 
 void Tally::clear() {
   for (auto* v : {&purchases, &acquisitions, &defections, &promoters, &detractors, &support_cases, &base_delta,
-                  &cohort_purchases})
+                  &cohort_purchases, &segment_purchases})
     std::fill(v->begin(), v->end(), 0);
+  panel.clear();
   values_weight_fx = 0;
   exits = 0;
 }
@@ -108,7 +112,15 @@ float CustomerKernel::salience_at(const Population& pop, std::size_t i, int t) c
 }
 
 float CustomerKernel::loyalty_at(const Population& pop, std::size_t i, int t) const {
-  return pop.loyalty[i] / kUnit16 * timeline_.loyalty_decay()[t - pop.t_last[i]];
+  const int idle = t - pop.t_last[i];
+  if (pop.commitment[i] == 0) return pop.loyalty[i] / kUnit16 * timeline_.loyalty_decay()[idle];
+  const float rate = static_cast<float>(spec_.loyalty.decay) * (1.0f - pop.commitment[i] / 255.0f);
+  return pop.loyalty[i] / kUnit16 * std::pow(1.0f - rate, static_cast<float>(idle));
+}
+
+std::uint8_t CustomerKernel::commitment(float salience, float trust, float alignment) const noexcept {
+  // Loyalty grounded in shared, believed values does not wear off between purchases.
+  return to_u8(static_cast<float>(spec_.loyalty.values_anchor) * salience * trust * std::max(0.0f, alignment));
 }
 
 void CustomerKernel::schedule_exit(Population& pop, std::size_t i, int after, CounterRng& rng) const {
@@ -186,6 +198,7 @@ void CustomerKernel::init(Population& pop, std::size_t i, const StepContext& ctx
   }
   const int brand = choose_logit(u, nb, rng.uniform_f());
   pop.loyalty[i] = to_u16(static_cast<float>(2.0 * spec_.loyalty.initial * rng.uniform()));
+  pop.commitment[i] = commitment(s, trust[static_cast<std::size_t>(brand)] / kUnit16, align[brand]);
   pop.t_last[i] = 0;
   const auto word = Visible{static_cast<std::uint8_t>(brand), Sentiment::kNone,
                             to_u8(trust[static_cast<std::size_t>(brand)] / kUnit16)}.pack();
@@ -207,6 +220,7 @@ void CustomerKernel::enter(Population& pop, std::size_t i, const StepContext& ct
   for (int b = 0; b < nb; ++b)
     trust[static_cast<std::size_t>(b)] = to_u16(static_cast<float>(spec_.brands[static_cast<std::size_t>(b)].initial_trust));
   pop.loyalty[i] = 0;
+  pop.commitment[i] = 0;
   pop.t_last[i] = static_cast<std::uint16_t>(t);
   pop.visible[(t + 1) & 1][i] = Visible{static_cast<std::uint8_t>(brand), Sentiment::kNone,
                                         to_u8(trust[static_cast<std::size_t>(brand)] / kUnit16)}.pack();
@@ -306,6 +320,7 @@ void CustomerKernel::purchase(Population& pop, std::size_t i, const StepContext&
   trust[chosen] += static_cast<float>(spec_.trust.learn_rate) * (brand.action - trust[chosen]);
   for (int b = 0; b < nb; ++b) trust_row[static_cast<std::size_t>(b)] = to_u16(trust[b]);
   pop.loyalty[i] = to_u16(l);
+  pop.commitment[i] = commitment(s, trust[chosen], align[chosen]);
   pop.t_last[i] = static_cast<std::uint16_t>(t);
   pop.visible[(t + 1) & 1][i] = Visible{static_cast<std::uint8_t>(chosen), sentiment, to_u8(trust[chosen])}.pack();
 
@@ -314,6 +329,13 @@ void CustomerKernel::purchase(Population& pop, std::size_t i, const StepContext&
   if (sentiment == Sentiment::kDetractor) ++tally.detractors[cb];
   if (need) ++tally.support_cases[cb];
   ++tally.cohort_purchases[pop.cohort[i] * static_cast<std::size_t>(nb) + cb];
+  const float side = v[ctx.segment_dim];
+  const int segment = side >= ctx.segment_threshold ? kShares : side <= -ctx.segment_threshold ? kOpposes : kNeutral;
+  ++tally.segment_purchases[static_cast<std::size_t>(segment * nb) + cb];
+  if (s >= ctx.salience_threshold) ++tally.segment_purchases[static_cast<std::size_t>(kSalient * nb) + cb];
+  if (ctx.panel != nullptr && ctx.panel->contains(i))
+    tally.panel.push_back({ctx.report_step, static_cast<std::uint32_t>(i), pop.cohort[i],
+                           static_cast<std::uint8_t>(chosen), static_cast<std::uint8_t>(sentiment), ctx.price[cb]});
   // How much of the difference between brands comes from values (life).
   const float spread = (hi[0] - lo[0]) + (hi[1] - lo[1]) + (hi[2] - lo[2]);
   if (spread > 0.0f) tally.values_weight_fx += std::lround((hi[0] - lo[0]) / spread * 1048576.0f);

@@ -21,6 +21,7 @@ class Recorder : public StepObserver {
 
  private:
   RunResult result_;
+  std::pair<int, int> panel_period_;
   int observed_ = 0;
 };
 

@@ -17,6 +17,7 @@
 #include <Eigen/Core>
 
 #include "cxsim/model/network.hpp"
+#include "cxsim/model/panel.hpp"
 #include "cxsim/model/population.hpp"
 #include "cxsim/model/scenario.hpp"
 #include "cxsim/model/timeline.hpp"
@@ -31,6 +32,9 @@ struct BrandView {
   float quality = 0.0f;    ///< P(support case resolved well)
 };
 
+/// Purchaser segments of `segment_share`: side of segment_dimension, and salience.
+enum Segment : int { kOpposes = 0, kNeutral = 1, kShares = 2, kSalient = 3, kSegments = 4 };
+
 /// Per-step counts, summed over customers. Integer (or fixed-point) so that the
 /// sum is exact in any order: results do not depend on the thread count.
 struct Tally {
@@ -42,6 +46,8 @@ struct Tally {
   std::vector<std::int64_t> support_cases;   ///< purchases that needed support
   std::vector<std::int64_t> base_delta;      ///< change in customer base (switches, exits, entries)
   std::vector<std::int64_t> cohort_purchases;  ///< cohorts x brands
+  std::vector<std::int64_t> segment_purchases;  ///< kSegments x brands
+  std::vector<PanelPurchase> panel;          ///< purchases of panel members (any order)
   std::int64_t values_weight_fx = 0;         ///< sum over purchasers of the values share of utility spread, x 2^20
   std::int64_t exits = 0;
 };
@@ -60,6 +66,12 @@ struct StepContext {
   std::vector<float> lead_lift;  ///< utility lift of each of the 2 x brands lead kinds
   /// Entrants' first brand: cumulative distribution over brands.
   std::vector<float> entrant_brand_cum;
+  std::vector<double> price;     ///< price paid per brand (panel records)
+  int report_step = 0;           ///< scenario step (t - burn_in) for panel records
+  int segment_dim = 0;
+  float segment_threshold = 0.2f;
+  float salience_threshold = 0.5f;
+  const PanelSample* panel = nullptr;  ///< null: no panel
 };
 
 /// Applies the model's customer rules. Holds references to the immutable spec,
@@ -80,7 +92,8 @@ class CustomerKernel {
   void values_at(const Population& pop, std::size_t i, int t, float* out) const;
   /// Salience of customer i at step t (cohort's drifting mean plus own deviation).
   [[nodiscard]] float salience_at(const Population& pop, std::size_t i, int t) const;
-  /// Loyalty of customer i at step t (decayed since its last purchase).
+  /// Loyalty of customer i at step t: decayed since its last purchase at
+  /// decay x (1 - commitment) per step.
   [[nodiscard]] float loyalty_at(const Population& pop, std::size_t i, int t) const;
 
   /// The part of utility that does not depend on loyalty, contacts or leads:
@@ -95,6 +108,7 @@ class CustomerKernel {
   void enter(Population& pop, std::size_t i, const StepContext& ctx, Tally& tally) const;
   void schedule_exit(Population& pop, std::size_t i, int after, CounterRng& rng) const;
   void schedule_purchase(Population& pop, std::size_t i, int after, CounterRng& rng) const;
+  [[nodiscard]] std::uint8_t commitment(float salience, float trust, float alignment) const noexcept;
 
   const ScenarioSpec& spec_;
   const Timeline& timeline_;

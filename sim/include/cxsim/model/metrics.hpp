@@ -4,8 +4,11 @@
 /// in-memory result (named series plus provenance) that writers store.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "cxsim/model/panel.hpp"
 
 namespace cxsim {
 
@@ -19,6 +22,8 @@ struct StepMetrics {
   std::vector<std::int64_t> purchases;  ///< purchases this step
   std::vector<std::int64_t> acquisitions;  ///< purchasers who switched to the brand this step
   std::vector<std::int64_t> defections;    ///< purchasers who switched away from the brand this step
+  std::vector<std::int64_t> promoters;     ///< purchasers whose experience made them promoters
+  std::vector<std::int64_t> detractors;    ///< purchasers whose experience made them detractors
   std::vector<double> revenue;          ///< purchases x price, currency units
   std::vector<double> margin;           ///< revenue - cost of goods - service cost - EX cost, currency units
   std::vector<double> loyalty;          ///< mean loyalty of the brand's customers in the tracking sample, [0, 1]
@@ -29,9 +34,11 @@ struct StepMetrics {
   std::vector<std::int64_t> ambassadors;  ///< employees at or above the ambassador threshold
   std::vector<double> service_quality;  ///< probability a support case is resolved well, [0, 1]
   std::vector<double> cohort_share;     ///< cohorts x brands, row-major: share of the cohort's purchases
+  std::vector<double> segment_share;    ///< segments x brands: share of the segment's purchases (kSegments rows)
   std::vector<double> salience;         ///< per cohort: mean values salience in the tracking sample
   double values_weight = 0.0;           ///< mean over purchasers of range(life) / (range(life)+range(time)+range(money)) across brands
   double demand = 1.0;                  ///< market demand multiplier in force
+  std::vector<PanelPurchase> panel;     ///< this step's purchases by panel members, by customer
 };
 
 /// One named array of a run's results.
@@ -65,9 +72,13 @@ struct RunResult {
   std::vector<std::string> brands;
   std::vector<std::string> cohorts;
   std::vector<std::string> dimensions;
+  std::vector<std::string> segments;   ///< row names of segment_share
   int steps = 0;
   std::int64_t customers = 0;
   std::vector<Series> series;
+  std::int64_t panel_size = 0;         ///< consumer panel members (0: no panel)
+  std::vector<PanelPurchase> panel;    ///< every purchase of a panel member, by step then customer
+  std::optional<PanelSummary> panel_summary;  ///< summary of the chosen period (with a panel)
   Provenance provenance;
 
   /// The series with this name, or nullptr.

@@ -6,7 +6,7 @@
 /// fixed-point columns, per-customer times instead of per-step flags (work is
 /// proportional to the customers who act in a step, not to the population),
 /// and only the state neighbours read (the "visible" word) double-buffered.
-/// Bytes per customer: 25 + K + 2B (K dimensions, B brands); 45 at K=4, B=8.
+/// Bytes per customer: 26 + K + 2B (K dimensions, B brands); 46 at K=4, B=8.
 
 #include <cstddef>
 #include <cstdint>
@@ -66,6 +66,7 @@ struct Population {
 
   // Relationship state, read and written only by the customer itself.
   std::vector<std::uint16_t> loyalty;  ///< loyalty to the current brand as of t_last (x 65535)
+  std::vector<std::uint8_t> commitment;  ///< values-grounded share of loyalty that does not decay (x 255)
   std::vector<std::uint16_t> trust;    ///< n x brands: trust in each brand's stated values (x 65535)
 
   /// Visible word, double-buffered: during step t contacts read visible[t % 2]
@@ -88,6 +89,7 @@ struct Population {
     exit_step.resize(n);
     t_last.resize(n);
     loyalty.resize(n);
+    commitment.resize(n);
     trust.resize(n * static_cast<std::size_t>(brands));
     visible[0].resize(n);
     visible[1].resize(n);
@@ -95,7 +97,7 @@ struct Population {
 
   /// Bytes of customer state per customer.
   [[nodiscard]] std::size_t bytes_per_customer() const noexcept {
-    return 1 + 2 + static_cast<std::size_t>(k) + 1 + 3 + 4 + 4 * 2 + 2 +
+    return 1 + 2 + static_cast<std::size_t>(k) + 1 + 3 + 4 + 4 * 2 + 2 + 1 +
            2 * static_cast<std::size_t>(brands) + 2 * 2;
   }
 

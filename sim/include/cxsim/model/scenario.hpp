@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace cxsim {
@@ -108,6 +109,7 @@ struct LoyaltyParams {
   double gain_passive = 0.08;        ///< loyalty gain toward 1 after a passive experience
   double loss_detractor = 0.3;       ///< share of loyalty lost after a detractor experience
   double after_switch = 0.1;         ///< loyalty right after switching brand
+  double values_anchor = 3.0;        ///< commitment per unit of salience x trust x shared alignment; slows decay
 
   bool operator==(const LoyaltyParams&) const = default;
 };
@@ -198,6 +200,12 @@ struct ScenarioSpec {
   double rewire = 0.1;               ///< Watts-Strogatz rewiring probability
 
   int tracking_sample = 65536;       ///< customers surveyed each step for loyalty/trust/salience
+  std::string segment_dimension;     ///< dimension splitting customers into opposes/neutral/shares ("" = first)
+  double segment_threshold = 0.2;    ///< |value| on segment_dimension at which a customer shares/opposes
+  double salience_threshold = 0.5;   ///< salience at or above which a customer is values-salient
+  int panel = 0;                     ///< consumer panel size (0: no panel)
+  int panel_from = -1;               ///< first step of the panel summary period (-1: steps - 52, at least 0)
+  int panel_to = -1;                 ///< one past its last step (-1: steps)
 
   std::vector<CohortSpec> cohorts;
   std::vector<BrandSpec> brands;
@@ -211,6 +219,18 @@ struct ScenarioSpec {
 
   bool operator==(const ScenarioSpec&) const = default;
 
+  /// Index of segment_dimension.
+  [[nodiscard]] int segment_index() const noexcept {
+    for (std::size_t d = 0; d < dimensions.size(); ++d)
+      if (dimensions[d] == segment_dimension) return static_cast<int>(d);
+    return 0;
+  }
+  /// The panel summary period [first, second) with the defaults resolved.
+  [[nodiscard]] std::pair<int, int> panel_period() const noexcept {
+    const int to = panel_to < 0 ? steps : panel_to;
+    const int from = panel_from < 0 ? (to > 52 ? to - 52 : 0) : panel_from;
+    return {from, to};
+  }
   /// Steps simulated in all: burn-in plus horizon.
   [[nodiscard]] int total_steps() const noexcept { return burn_in + steps; }
   /// Number of value dimensions K.
