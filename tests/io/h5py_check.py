@@ -20,6 +20,8 @@ SERIES = {
     "purchases": (SB, "i8"),
     "acquisitions": (SB, "i8"),
     "defections": (SB, "i8"),
+    "promoters": (SB, "i8"),
+    "detractors": (SB, "i8"),
     "revenue": (SB, "f8"),
     "margin": (SB, "f8"),
     "loyalty": (SB, "f8"),
@@ -30,6 +32,7 @@ SERIES = {
     "ambassadors": (SB, "i8"),
     "service_quality": (SB, "f8"),
     "cohort_share": (("step", "cohort", "brand"), "f8"),
+    "segment_share": (("step", "segment", "brand"), "f8"),
     "salience": (("step", "cohort"), "f8"),
     "values_weight": (("step",), "f8"),
     "demand": (("step",), "f8"),
@@ -37,7 +40,14 @@ SERIES = {
 RUN_STR_ATTRS = ("scenario", "scenario_file", "command_line", "cxsim_version",
                  "git_commit", "build_type", "created_utc")
 RUN_INT_ATTRS = ("seed", "threads", "steps", "customers")
-NAME_DATASETS = ("brands", "cohorts", "dimensions")
+NAME_DATASETS = ("brands", "cohorts", "dimensions", "segments")
+NAME_DIMS = ("brand", "cohort", "dimension", "segment")
+# The consumer panel (docs/panel.md): one row per purchase of a panel member.
+PANEL_COLUMNS = {"step": "i4", "customer": "u4", "cohort": "u1", "brand": "u1",
+                 "satisfaction": "u1", "price": "f8"}
+PANEL_SUMMARY = {"penetration": ("brand",), "frequency": ("brand",), "scr": ("brand",),
+                 "sole_buyers": ("brand",), "duplication": ("brand", "brand")}
+SHARES = ("penetration", "scr", "sole_buyers", "duplication")
 
 
 def check_str_attr(obj, name, problems, where, nonempty=False):
@@ -70,7 +80,7 @@ def check_run(run_id, g, problems):
             problems.append(f"{where}: attribute 'scenario' is not valid TOML: {e}")
 
     lengths = {"step": int(g.attrs["steps"]) if "steps" in g.attrs else None}
-    for name, dim in zip(NAME_DATASETS, ("brand", "cohort", "dimension")):
+    for name, dim in zip(NAME_DATASETS, NAME_DIMS):
         ds = g.get(name)
         if not isinstance(ds, h5py.Dataset) or ds.ndim != 1 or h5py.check_string_dtype(ds.dtype) is None:
             problems.append(f"{where}/{name}: missing or not a 1-D string dataset")
@@ -83,13 +93,87 @@ def check_run(run_id, g, problems):
     series = g.get("series")
     if not isinstance(series, h5py.Group):
         problems.append(f"{where}/series: group is missing")
-        return 0
+        return 0, 0
     for name in SERIES:
         if name not in series:
             problems.append(f"{where}/series/{name}: missing")
     for name, ds in series.items():
         check_series(f"{where}/series/{name}", name, ds, lengths, problems)
-    return len(series)
+    if "panel" in g:
+        check_panel(f"{where}/panel", g["panel"], lengths, problems)
+    return len(series), int("panel" in g)
+
+
+def check_panel(where, g, lengths, problems):
+    if not isinstance(g, h5py.Group):
+        problems.append(f"{where}: not a group")
+        return
+    size = g.attrs.get("panel_size")
+    if not isinstance(size, (int, np.integer)) or size <= 0:
+        problems.append(f"{where}: attribute 'panel_size' is missing or not a positive integer")
+    columns = {}
+    for name, dtype in PANEL_COLUMNS.items():
+        ds = g.get(name)
+        if not isinstance(ds, h5py.Dataset) or ds.ndim != 1:
+            problems.append(f"{where}/{name}: missing or not a 1-D dataset")
+            continue
+        if ds.dtype != np.dtype(dtype):
+            problems.append(f"{where}/{name}: dtype {ds.dtype}, expected {np.dtype(dtype)}")
+        columns[name] = ds[()]
+    if len({len(c) for c in columns.values()}) > 1:
+        problems.append(f"{where}: columns differ in length: "
+                        f"{ {k: len(v) for k, v in columns.items()} }")
+        return
+    n_brands, n_cohorts, steps = lengths.get("brand"), lengths.get("cohort"), lengths.get("step")
+    checks = (("brand", n_brands), ("cohort", n_cohorts), ("step", steps))
+    for name, bound in checks:
+        c = columns.get(name)
+        if c is not None and bound is not None and c.size and (c.min() < 0 or c.max() >= bound):
+            problems.append(f"{where}/{name}: values outside [0, {bound})")
+    sat = columns.get("satisfaction")
+    if sat is not None and sat.size and (sat.min() < 1 or sat.max() > 3):
+        problems.append(f"{where}/satisfaction: values outside 1..3")
+    price = columns.get("price")
+    if price is not None and price.size and not np.isfinite(price).all():
+        problems.append(f"{where}/price: holds non-finite values")
+    if "step" in columns and "customer" in columns:
+        key = columns["step"].astype(np.int64) * 2**32 + columns["customer"]
+        if key.size > 1 and not (np.diff(key) > 0).all():
+            problems.append(f"{where}: purchases are not sorted by (step, customer) without repeats")
+
+    summary = g.get("summary")
+    if summary is None:
+        return
+    sw = f"{where}/summary"
+    if not isinstance(summary, h5py.Group):
+        problems.append(f"{sw}: not a group")
+        return
+    for name in ("from", "to", "panel_size", "category_buyers"):
+        if not isinstance(summary.attrs.get(name), (int, np.integer)):
+            problems.append(f"{sw}: attribute {name!r} is missing or not an integer")
+    if summary.attrs.get("panel_size") != size:
+        problems.append(f"{sw}: attribute 'panel_size' differs from the panel's")
+    period = (summary.attrs.get("from"), summary.attrs.get("to"))
+    if all(isinstance(v, (int, np.integer)) for v in period) and steps is not None and \
+            not 0 <= period[0] <= period[1] <= steps:
+        problems.append(f"{sw}: period [{period[0]}, {period[1]}) is not within [0, {steps}]")
+    buyers = summary.attrs.get("category_buyers")
+    if isinstance(buyers, (int, np.integer)) and isinstance(size, (int, np.integer)) and not 0 <= buyers <= size:
+        problems.append(f"{sw}: category_buyers {buyers} is not within [0, panel_size]")
+    for name, dims in PANEL_SUMMARY.items():
+        ds = summary.get(name)
+        if not isinstance(ds, h5py.Dataset):
+            problems.append(f"{sw}/{name}: missing")
+            continue
+        check_series(f"{sw}/{name}", name, ds, lengths, problems)
+        want = tuple(lengths.get(d) for d in dims)
+        if ds.shape != want:
+            problems.append(f"{sw}/{name}: shape {ds.shape}, expected {want}")
+        values = ds[()]
+        if name in SHARES and values.size and ((values < 0).any() or (values > 1).any()):
+            problems.append(f"{sw}/{name}: shares outside [0, 1]")
+        if name == "frequency" and values.size and (values < 0).any():
+            problems.append(f"{sw}/{name}: negative frequencies")
 
 
 def check_series(where, name, ds, lengths, problems):
@@ -140,7 +224,7 @@ def main(argv):
         check_str_attr(f, "cxsim_version", problems, "/", nonempty=True)
         check_str_attr(f, "created_utc", problems, "/", nonempty=True)
         runs = f.get("runs")
-        n_runs = n_series = 0
+        n_runs = n_series = n_panels = 0
         if not isinstance(runs, h5py.Group) or not len(runs):
             problems.append("/runs: missing or empty")
         else:
@@ -149,13 +233,15 @@ def main(argv):
                     problems.append(f"/runs/{run_id}: not a group")
                     continue
                 n_runs += 1
-                n_series += check_run(run_id, g, problems)
+                series, panels = check_run(run_id, g, problems)
+                n_series += series
+                n_panels += panels
     if problems:
         print(f"{path}: {len(problems)} problem(s):")
         for p in problems:
             print(f"  {p}")
         return 1
-    print(f"{path}: ok: schema {SCHEMA_VERSION}, {n_runs} run(s), {n_series} series")
+    print(f"{path}: ok: schema {SCHEMA_VERSION}, {n_runs} run(s), {n_series} series, {n_panels} panel(s)")
     return 0
 
 

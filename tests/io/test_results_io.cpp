@@ -12,6 +12,7 @@
 #include <string>
 
 #include "cxsim/core/error.hpp"
+#include "cxsim/model/panel.hpp"
 
 namespace cxsim {
 namespace {
@@ -33,6 +34,8 @@ const std::vector<SeriesDef>& standard_series() {
       {"purchases", "purchases per step", {"step", "brand"}, true},
       {"acquisitions", "customers per step", {"step", "brand"}, true},
       {"defections", "customers per step", {"step", "brand"}, true},
+      {"promoters", "purchasers", {"step", "brand"}, true},
+      {"detractors", "purchasers", {"step", "brand"}, true},
       {"revenue", "currency units per step", {"step", "brand"}, false},
       {"margin", "currency units per step", {"step", "brand"}, false},
       {"loyalty", "index [0, 1]", {"step", "brand"}, false},
@@ -43,11 +46,28 @@ const std::vector<SeriesDef>& standard_series() {
       {"ambassadors", "employees", {"step", "brand"}, true},
       {"service_quality", "probability", {"step", "brand"}, false},
       {"cohort_share", "fraction of the cohort's purchases", {"step", "cohort", "brand"}, false},
+      {"segment_share", "fraction of the segment's purchases", {"step", "segment", "brand"}, false},
       {"salience", "index [0, 1]", {"step", "cohort"}, false},
       {"values_weight", "fraction", {"step"}, false},
       {"demand", "multiplier", {"step"}, false},
   };
   return defs;
+}
+
+// A panel of 40 members (every third customer) buying in most steps.
+void add_panel(RunResult& run) {
+  run.panel_size = 40;
+  for (int t = 0; t < run.steps; ++t)
+    for (std::uint32_t j = 0; j < 40; ++j) {
+      if ((static_cast<std::uint32_t>(t) * 7 + j) % 3 == 0) continue;
+      const double x = static_cast<double>(t * 40) + j;
+      run.panel.push_back({t, 3 * j + 1, static_cast<std::uint8_t>(j % 2),
+                           static_cast<std::uint8_t>((static_cast<std::uint32_t>(t) + j) % 3),
+                           static_cast<std::uint8_t>(1 + (static_cast<std::uint32_t>(t) * j) % 3),
+                           9.5 + std::sin(x) / 7.0});
+    }
+  run.panel_summary = summarize_panel(run.panel, run.panel_size, static_cast<int>(run.brands.size()),
+                                      run.steps > 2 ? 1 : 0, run.steps);
 }
 
 RunResult make_run(const std::string& id, int steps = 5) {
@@ -56,6 +76,7 @@ RunResult make_run(const std::string& id, int steps = 5) {
   run.brands = {"Verde", "Anchor", "Café Ünïcode"};
   run.cohorts = {"gen_z", "boomer"};
   run.dimensions = {"sustainability", "tradition"};
+  run.segments = {"opposes", "neutral", "shares", "salient"};
   run.steps = steps;
   run.customers = 1234567;
   for (const auto& def : standard_series()) {
@@ -67,7 +88,10 @@ RunResult make_run(const std::string& id, int steps = 5) {
     s.integer = def.integer;
     std::size_t count = 1;
     for (const auto& d : def.dims) {
-      const std::size_t n = d == "step" ? static_cast<std::size_t>(steps) : d == "brand" ? run.brands.size() : run.cohorts.size();
+      const std::size_t n = d == "step"      ? static_cast<std::size_t>(steps)
+                            : d == "brand"   ? run.brands.size()
+                            : d == "segment" ? run.segments.size()
+                                             : run.cohorts.size();
       s.shape.push_back(n);
       count *= n;
     }
@@ -78,6 +102,7 @@ RunResult make_run(const std::string& id, int steps = 5) {
     }
     run.series.push_back(std::move(s));
   }
+  add_panel(run);
   Provenance& p = run.provenance;
   p.scenario_toml = "[scenario]\nname = \"test\" # ünïcödé\nsteps = " + std::to_string(steps) +
                     "\nseed = 42\n\n[population]\ncustomers = 1234567\n";
@@ -98,6 +123,7 @@ void expect_same(const RunResult& a, const RunResult& b) {
   EXPECT_EQ(a.brands, b.brands);
   EXPECT_EQ(a.cohorts, b.cohorts);
   EXPECT_EQ(a.dimensions, b.dimensions);
+  EXPECT_EQ(a.segments, b.segments);
   EXPECT_EQ(a.steps, b.steps);
   EXPECT_EQ(a.customers, b.customers);
   ASSERT_EQ(a.series.size(), b.series.size());
@@ -112,6 +138,22 @@ void expect_same(const RunResult& a, const RunResult& b) {
     EXPECT_EQ(x.shape, y.shape);
     EXPECT_EQ(x.integer, y.integer);
     EXPECT_EQ(x.values, y.values);
+  }
+  EXPECT_EQ(a.panel_size, b.panel_size);
+  EXPECT_TRUE(a.panel == b.panel) << a.panel.size() << " vs " << b.panel.size() << " panel purchases";
+  ASSERT_EQ(a.panel_summary.has_value(), b.panel_summary.has_value());
+  if (a.panel_summary) {
+    const PanelSummary& x = *a.panel_summary;
+    const PanelSummary& y = *b.panel_summary;
+    EXPECT_EQ(x.from, y.from);
+    EXPECT_EQ(x.to, y.to);
+    EXPECT_EQ(x.panel_size, y.panel_size);
+    EXPECT_EQ(x.category_buyers, y.category_buyers);
+    EXPECT_EQ(x.penetration, y.penetration);
+    EXPECT_EQ(x.frequency, y.frequency);
+    EXPECT_EQ(x.scr, y.scr);
+    EXPECT_EQ(x.sole_buyers, y.sole_buyers);
+    EXPECT_EQ(x.duplication, y.duplication);
   }
   const Provenance& p = a.provenance;
   const Provenance& q = b.provenance;
@@ -183,13 +225,68 @@ TEST_F(ResultsIo, ZeroSizedSeriesAndEmptyNames) {
   RunResult run = make_run("empty", 0);
   run.cohorts.clear();
   run.dimensions.clear();
+  run.segments.clear();
   for (auto& s : run.series) {
     for (std::size_t i = 0; i < s.dims.size(); ++i)
-      if (s.dims[i] == "cohort") s.shape[i] = 0;
+      if (s.dims[i] == "cohort" || s.dims[i] == "segment") s.shape[i] = 0;
     s.values.clear();
   }
   const fs::path file = write_file("empty.h5", {run});
   expect_same(read_run(file, "empty"), run);
+}
+
+TEST_F(ResultsIo, PanelRoundTripsWithItsSummary) {
+  const RunResult run = make_run("panel", 9);
+  ASSERT_GT(run.panel.size(), 100u);
+  ASSERT_TRUE(run.panel_summary.has_value());
+  ASSERT_GT(run.panel_summary->category_buyers, 0);
+  const fs::path file = write_file("panel.h5", {run});
+  const RunResult back = read_run(file, "panel");
+  expect_same(back, run);
+  EXPECT_TRUE(back.panel_summary == run.panel_summary);
+}
+
+TEST_F(ResultsIo, RunWithoutPanelHasNoPanelGroup) {
+  RunResult run = make_run("nopanel");
+  run.panel_size = 0;
+  run.panel.clear();
+  run.panel_summary.reset();
+  const fs::path file = write_file("nopanel.h5", {run});
+  const RunResult back = read_run(file, "nopanel");
+  expect_same(back, run);
+  EXPECT_EQ(back.panel_size, 0);
+  EXPECT_TRUE(back.panel.empty());
+  EXPECT_FALSE(back.panel_summary.has_value());
+  if (std::system("/usr/bin/python3 -c 'import h5py' >/dev/null 2>&1") != 0)
+    GTEST_SKIP() << "/usr/bin/python3 with h5py is not available";
+  const std::string cmd = "/usr/bin/python3 -c 'import h5py, sys; g = h5py.File(sys.argv[1], \"r\")[\"runs/nopanel\"]; "
+                          "sys.exit(\"panel\" in g or \"segments\" not in g)' '" + file.string() + "'";
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+}
+
+TEST_F(ResultsIo, PanelWithoutPurchasesOrSummaryRoundTrips) {
+  RunResult empty = make_run("empty_panel");
+  empty.panel_size = 25;
+  empty.panel.clear();
+  empty.panel_summary = summarize_panel({}, 25, 3, 0, empty.steps);
+  RunResult no_summary = make_run("no_summary");
+  no_summary.panel_summary.reset();
+  const fs::path file = write_file("empty_panel.h5", {empty, no_summary});
+  expect_same(read_run(file, "empty_panel"), empty);
+  expect_same(read_run(file, "no_summary"), no_summary);
+}
+
+TEST_F(ResultsIo, InconsistentPanelFailsWithoutLeavingAPartialRun) {
+  const fs::path dest = dir_ / "badpanel.h5";
+  ResultsWriter writer(dest);
+  RunResult unsized = make_run("unsized");
+  unsized.panel_size = 0;
+  EXPECT_NE(io_error([&] { writer.write_run(unsized); }).find("panel_size 0"), std::string::npos);
+  RunResult short_summary = make_run("short_summary");
+  short_summary.panel_summary->scr.pop_back();
+  EXPECT_NE(io_error([&] { writer.write_run(short_summary); }).find("'scr'"), std::string::npos);
+  writer.commit();
+  EXPECT_TRUE(list_runs(dest).empty());
 }
 
 TEST_F(ResultsIo, FileWithoutRunsListsNone) {
@@ -321,7 +418,11 @@ TEST_F(ResultsIo, PlainH5pyReadsTheLayout) {
   if (!fs::exists("/usr/bin/python3") ||
       std::system("/usr/bin/python3 -c 'import h5py, numpy' >/dev/null 2>&1") != 0)
     GTEST_SKIP() << "/usr/bin/python3 with h5py is not available";
-  const fs::path file = write_file("py.h5", {make_run("r1"), make_run("r0", 0)});
+  RunResult no_panel = make_run("r2");
+  no_panel.panel_size = 0;
+  no_panel.panel.clear();
+  no_panel.panel_summary.reset();
+  const fs::path file = write_file("py.h5", {make_run("r1"), make_run("r0", 0), no_panel});
   const std::string cmd = "/usr/bin/python3 '" CXSIM_SOURCE_DIR "/tests/io/h5py_check.py' '" + file.string() + "'";
   EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
 }

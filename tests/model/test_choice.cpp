@@ -51,7 +51,9 @@ std::vector<double> logit_shares(const ScenarioSpec& s) {
     double align = 0.0;
     for (std::size_t d = 0; d < s.dimensions.size(); ++d) align += c.values_mean[d] * b.policy.stance[d];
     const double trust = std::round(b.initial_trust * 65535.0) / 65535.0;
-    const double life = s.choice.beta_life * wl * c.salience_mean * align * (align > 0 ? trust : 1.0);
+    const double h = s.trust.hypocrisy_threshold;
+    const double credit = align > 0 ? (trust - h) / (1 - h) : 1.0;
+    const double life = s.choice.beta_life * wl * c.salience_mean * align * credit;
     const double hassle = s.choice.hassle * s.experience.support_rate * (1.0 - b.policy.service_level);
     const double time = s.choice.beta_time * wt * (b.policy.effort + hassle);
     const double money = s.choice.beta_money * wm * b.policy.price / ref;

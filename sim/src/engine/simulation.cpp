@@ -83,6 +83,8 @@ struct Simulation::Impl {
   std::vector<std::int64_t> base;
   std::vector<double> support_cases;  ///< last step's support cases per brand
   std::vector<double> quality, engagement, turnover;
+  std::vector<double> perceived;  ///< service quality as customers expect it
+  std::vector<double> skill;      ///< service skill of each brand's workforce
   std::vector<std::int64_t> ambassadors;
   std::vector<double> entrant_brand_weights;
   StepContext ctx;
@@ -102,6 +104,7 @@ void Simulation::Impl::init() {
   base.assign(nb, 0);
   support_cases.assign(nb, 0.0);
   quality.assign(nb, 0.0);
+  skill.assign(nb, 0.0);
   engagement.assign(nb, 0.0);
   turnover.assign(nb, 0.0);
   ambassadors.assign(nb, 0);
@@ -158,6 +161,7 @@ void Simulation::Impl::apply_events(int step) {
         case EventField::kExInvestment: p.ex_investment = c.value; break;
         case EventField::kExCost: p.ex_cost = c.value; break;
         case EventField::kMarketingReach: p.marketing_reach = c.value; break;
+        case EventField::kLoyaltyProgram: p.loyalty_program = c.value; break;
         default: break;  // market and cohort fields live in the Timeline
       }
     }
@@ -169,7 +173,7 @@ void Simulation::Impl::apply_events(int step) {
 void Simulation::Impl::update_employees(int step) {
   const auto& ep = spec->employees;
   const auto nb = static_cast<std::size_t>(brands);
-  std::vector<double> capacity(nb), skill(nb);
+  std::vector<double> capacity(nb);
   for (std::size_t b = 0; b < nb; ++b)
     capacity[b] = policies[b].service_level * static_cast<double>(workforce.employees(static_cast<int>(b))) *
                   ep.cases_per_employee;
@@ -189,7 +193,7 @@ void Simulation::Impl::update_employees(int step) {
     for (std::size_t b = 0; b < nb; ++b) {
       const double load = capacity[b] > 0.0 ? support_cases[b] / capacity[b] : (support_cases[b] > 0.0 ? 10.0 : 0.0);
       conditions[b].target_base = static_cast<float>(ep.baseline + ep.ex_effect * policies[b].ex_investment -
-                                                     ep.workload_effect * std::max(0.0, load - 1.0));
+                                                     ep.workload_effect * (load > 1.0 ? 1.0 - 1.0 / load : 0.0));
       for (int d = 0; d < spec->k(); ++d)
         conditions[b].lived_stance[d] =
             static_cast<float>(ep.alignment_effect * policies[b].stance[static_cast<std::size_t>(d)] * policies[b].action);
@@ -208,7 +212,9 @@ void Simulation::Impl::update_employees(int step) {
     engagement[b] = sums.engagement[b] / e;
     turnover[b] = static_cast<double>(sums.quits[b]) / e;
     ambassadors[b] = sums.ambassadors[b];
-    skill[b] = ep.quality_floor + (1.0 - ep.quality_floor) * sums.effectiveness[b] / e;
+    // Engaged staff improve how cases are handled over weeks, not at once.
+    const double target = ep.quality_floor + (1.0 - ep.quality_floor) * sums.effectiveness[b] / e;
+    skill[b] = step < 0 ? target : skill[b] + ep.skill_learning * (target - skill[b]);
     // Share of cases handled in time: saturates as capacity outgrows the case load.
     const double coverage = support_cases[b] > 0.0 ? 1.0 - std::exp(-capacity[b] / support_cases[b]) : 1.0;
     quality[b] = skill[b] * coverage;
@@ -234,13 +240,17 @@ void Simulation::Impl::build_context(int step) {
   ctx.lead_lift.resize(2 * nb);
   double lead_total = 0.0;
   std::vector<double> lead_p(2 * nb);
+  // Customers judge service by its reputation, which follows real quality with a lag.
+  if (perceived.empty()) perceived = quality;
   for (std::size_t b = 0; b < nb; ++b) {
     const auto& p = policies[b];
     BrandView& v = ctx.brand[b];
     v.quality = static_cast<float>(quality[b]);
-    v.time_cost = static_cast<float>(p.effort + ch.hassle * spec->experience.support_rate * (1.0 - quality[b]));
+    perceived[b] += ch.quality_learning * (quality[b] - perceived[b]);
+    v.time_cost = static_cast<float>(p.effort + ch.hassle * spec->experience.support_rate * (1.0 - perceived[b]));
     v.money = static_cast<float>(p.price / ref);
     v.action = static_cast<float>(p.action);
+    v.loyalty_bonus = static_cast<float>(ch.beta_loyalty * (1.0 + p.loyalty_program));
     ctx.price[b] = p.price;
     for (int d = 0; d < spec->k(); ++d) ctx.stance(static_cast<Eigen::Index>(b), d) = static_cast<float>(p.stance[static_cast<std::size_t>(d)]);
     lead_p[2 * b] = spec->employees.enabled

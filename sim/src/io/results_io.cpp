@@ -214,6 +214,84 @@ void write_series(hid_t group, const Series& s) {
   write_attr(ds, "dims", s.dims);
 }
 
+// Columns of the panel: 1-D, chunked and compressed like series when non-empty.
+template <class T>
+void write_column(hid_t group, const char* name, hid_t file_type, hid_t mem_type,
+                  const std::vector<PanelPurchase>& rows, T PanelPurchase::*field, const char* unit,
+                  const char* description) {
+  const std::string what = "panel column " + quoted(name);
+  std::vector<T> values;
+  values.reserve(rows.size());
+  for (const auto& r : rows) values.push_back(r.*field);
+  const hsize_t n = values.size();
+  Space space = simple_space({n}, what);
+  Plist dcpl = creation_plist(H5P_DATASET_CREATE, what);
+  if (n > 0) {
+    const hsize_t chunk = std::min<hsize_t>(n, kChunkElements);
+    check(H5Pset_chunk(dcpl, 1, &chunk), what);
+    check(H5Pset_shuffle(dcpl), what);
+    check(H5Pset_deflate(dcpl, 4), what);
+  }
+  Dataset ds(H5Dcreate2(group, name, file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), "cannot create " + what);
+  if (n > 0) check(H5Dwrite(ds, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), what);
+  write_attr(ds, "unit", std::string(unit));
+  write_attr(ds, "description", std::string(description));
+  write_attr(ds, "dims", std::vector<std::string>{"purchase"});
+}
+
+Series summary_series(const char* name, const char* unit, const char* description, std::vector<std::string> dims,
+                      std::vector<std::size_t> shape, const std::vector<double>& values) {
+  return Series{name, unit, description, std::move(dims), std::move(shape), false, values};
+}
+
+void write_panel(hid_t run_group, const RunResult& run) {
+  const std::string what = "group 'panel'";
+  Plist gcpl = creation_plist(H5P_GROUP_CREATE, what);
+  check(H5Pset_link_creation_order(gcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), what);
+  Group g(H5Gcreate2(run_group, "panel", H5P_DEFAULT, gcpl, H5P_DEFAULT), "cannot create " + what);
+  write_attr(g, "panel_size", run.panel_size);
+  const auto& rows = run.panel;
+  write_column(g, "step", H5T_STD_I32LE, H5T_NATIVE_INT32, rows, &PanelPurchase::step, "step",
+               "Scenario step of the purchase");
+  write_column(g, "customer", H5T_STD_U32LE, H5T_NATIVE_UINT32, rows, &PanelPurchase::customer, "customer index",
+               "Panel member who bought");
+  write_column(g, "cohort", H5T_STD_U8LE, H5T_NATIVE_UINT8, rows, &PanelPurchase::cohort, "cohort index",
+               "Cohort of the member at the time of purchase (row of cohorts)");
+  write_column(g, "brand", H5T_STD_U8LE, H5T_NATIVE_UINT8, rows, &PanelPurchase::brand, "brand index",
+               "Brand bought (row of brands)");
+  write_column(g, "satisfaction", H5T_STD_U8LE, H5T_NATIVE_UINT8, rows, &PanelPurchase::satisfaction, "code",
+               "Experience of the purchase: 1 detractor, 2 passive, 3 promoter");
+  write_column(g, "price", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, rows, &PanelPurchase::price, "currency units",
+               "Price paid");
+  if (!run.panel_summary) return;
+
+  const PanelSummary& s = *run.panel_summary;
+  const std::size_t nb = run.brands.size();
+  Plist sgcpl = creation_plist(H5P_GROUP_CREATE, "group 'panel/summary'");
+  check(H5Pset_link_creation_order(sgcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), "group 'panel/summary'");
+  Group sg(H5Gcreate2(g, "summary", H5P_DEFAULT, sgcpl, H5P_DEFAULT), "cannot create group 'panel/summary'");
+  write_attr(sg, "from", s.from);
+  write_attr(sg, "to", s.to);
+  write_attr(sg, "panel_size", s.panel_size);
+  write_attr(sg, "category_buyers", s.category_buyers);
+  write_series(sg, summary_series("penetration", "fraction of panel members",
+                                  "Share of panel members who bought the brand at least once in the period",
+                                  {"brand"}, {nb}, s.penetration));
+  write_series(sg, summary_series("frequency", "purchases per buyer",
+                                  "Mean purchases of the brand in the period per buyer of the brand", {"brand"}, {nb},
+                                  s.frequency));
+  write_series(sg, summary_series("scr", "fraction of buyers' category purchases",
+                                  "Share of category requirements: the brand's purchases over all category purchases "
+                                  "of its buyers",
+                                  {"brand"}, {nb}, s.scr));
+  write_series(sg, summary_series("sole_buyers", "fraction of the brand's buyers",
+                                  "Share of the brand's buyers who bought no other brand in the period", {"brand"},
+                                  {nb}, s.sole_buyers));
+  write_series(sg, summary_series("duplication", "fraction of the row brand's buyers",
+                                  "Share of the row brand's buyers who also bought the column brand (diagonal 1)",
+                                  {"brand", "brand"}, {nb, nb}, s.duplication));
+}
+
 void write_run_group(hid_t runs, const RunResult& run) {
   const std::string what = "run " + quoted(run.run_id);
   Plist gcpl = creation_plist(H5P_GROUP_CREATE, what);
@@ -234,12 +312,16 @@ void write_run_group(hid_t runs, const RunResult& run) {
   write_strings(g, "brands", run.brands);
   write_strings(g, "cohorts", run.cohorts);
   write_strings(g, "dimensions", run.dimensions);
+  write_strings(g, "segments", run.segments);
+  if (run.panel_size < 0 || (run.panel_size == 0 && (!run.panel.empty() || run.panel_summary)))
+    throw Failure(what + " has panel purchases or a panel summary but panel_size " + std::to_string(run.panel_size));
 
   // Creation order is tracked so read_run returns the series in the order they were written.
   Plist sgcpl = creation_plist(H5P_GROUP_CREATE, what);
   check(H5Pset_link_creation_order(sgcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), what);
   Group series(H5Gcreate2(g, "series", H5P_DEFAULT, sgcpl, H5P_DEFAULT), what);
   for (const auto& s : run.series) write_series(series, s);
+  if (run.panel_size > 0) write_panel(g, run);
 }
 
 std::string now_utc() {
@@ -357,6 +439,60 @@ Series read_series(hid_t group, const std::string& name) {
   return s;
 }
 
+template <class T>
+std::vector<T> read_column(hid_t group, const char* name, hid_t mem_type) {
+  const std::string what = "panel column " + quoted(name);
+  if (H5Lexists(group, name, H5P_DEFAULT) <= 0) throw Failure(what + " is missing");
+  const Dataset ds(H5Dopen2(group, name, H5P_DEFAULT), what);
+  const Space space(H5Dget_space(ds), what);
+  if (H5Sget_simple_extent_ndims(space) != 1) throw Failure(what + " is not 1-D");
+  hsize_t n = 0;
+  if (H5Sget_simple_extent_dims(space, &n, nullptr) < 0) fail(what);
+  std::vector<T> values(static_cast<std::size_t>(n));
+  if (n > 0) check(H5Dread(ds, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), what);
+  return values;
+}
+
+// One summary dataset, checked against the shape the brand count implies.
+std::vector<double> read_summary_values(hid_t group, const char* name, const std::vector<std::size_t>& shape) {
+  if (H5Lexists(group, name, H5P_DEFAULT) <= 0) throw Failure("panel summary " + quoted(name) + " is missing");
+  Series s = read_series(group, name);
+  if (s.shape != shape) throw Failure("panel summary " + quoted(name) + " does not have one entry per brand");
+  return std::move(s.values);
+}
+
+void read_panel(hid_t run_group, RunResult& run) {
+  const Group g(H5Gopen2(run_group, "panel", H5P_DEFAULT), "group 'panel'");
+  run.panel_size = read_num_attr<std::int64_t>(g, "panel_size", H5T_NATIVE_INT64);
+  const auto step = read_column<std::int32_t>(g, "step", H5T_NATIVE_INT32);
+  const auto customer = read_column<std::uint32_t>(g, "customer", H5T_NATIVE_UINT32);
+  const auto cohort = read_column<std::uint8_t>(g, "cohort", H5T_NATIVE_UINT8);
+  const auto brand = read_column<std::uint8_t>(g, "brand", H5T_NATIVE_UINT8);
+  const auto satisfaction = read_column<std::uint8_t>(g, "satisfaction", H5T_NATIVE_UINT8);
+  const auto price = read_column<double>(g, "price", H5T_NATIVE_DOUBLE);
+  const std::size_t n = step.size();
+  if (customer.size() != n || cohort.size() != n || brand.size() != n || satisfaction.size() != n ||
+      price.size() != n)
+    throw Failure("the columns of group 'panel' differ in length");
+  run.panel.resize(n);
+  for (std::size_t i = 0; i < n; ++i) run.panel[i] = {step[i], customer[i], cohort[i], brand[i], satisfaction[i], price[i]};
+
+  if (H5Lexists(g, "summary", H5P_DEFAULT) <= 0) return;
+  const Group sg(H5Gopen2(g, "summary", H5P_DEFAULT), "group 'panel/summary'");
+  PanelSummary s;
+  s.from = read_num_attr<int>(sg, "from", H5T_NATIVE_INT);
+  s.to = read_num_attr<int>(sg, "to", H5T_NATIVE_INT);
+  s.panel_size = read_num_attr<std::int64_t>(sg, "panel_size", H5T_NATIVE_INT64);
+  s.category_buyers = read_num_attr<std::int64_t>(sg, "category_buyers", H5T_NATIVE_INT64);
+  const std::size_t nb = run.brands.size();
+  s.penetration = read_summary_values(sg, "penetration", {nb});
+  s.frequency = read_summary_values(sg, "frequency", {nb});
+  s.scr = read_summary_values(sg, "scr", {nb});
+  s.sole_buyers = read_summary_values(sg, "sole_buyers", {nb});
+  s.duplication = read_summary_values(sg, "duplication", {nb, nb});
+  run.panel_summary = std::move(s);
+}
+
 RunResult read_run_group(hid_t f, const std::string& path, const std::string& run_id) {
   const Group g(H5Gopen2(f, path.c_str(), H5P_DEFAULT), "cannot open the group");
   RunResult run;
@@ -377,10 +513,13 @@ RunResult read_run_group(hid_t f, const std::string& path, const std::string& ru
   run.brands = read_strings_dataset(g, "brands");
   run.cohorts = read_strings_dataset(g, "cohorts");
   run.dimensions = read_strings_dataset(g, "dimensions");
+  // Files written before segments and panels existed have neither.
+  if (H5Lexists(g, "segments", H5P_DEFAULT) > 0) run.segments = read_strings_dataset(g, "segments");
   if (H5Lexists(g, "series", H5P_DEFAULT) > 0) {
     const Group series(H5Gopen2(g, "series", H5P_DEFAULT), "group 'series'");
     for (const auto& name : link_names(series, "group 'series'")) run.series.push_back(read_series(series, name));
   }
+  if (H5Lexists(g, "panel", H5P_DEFAULT) > 0) read_panel(g, run);
   return run;
 }
 

@@ -298,6 +298,8 @@ constexpr std::array kChoiceFields{
           "utility per unit share of contacts using the brand"),
     field("beta_wom", &CP::beta_wom, kBeta, "utility",
           "utility per unit net promoters among contacts using the brand"),
+    field("quality_learning", &CP::quality_learning, kUnit, "fraction per step",
+          "share of the gap between the service quality customers expect and the real one closed per step"),
     field("hassle", &CP::hassle, kBeta, "weight",
           "weight of expected unresolved support in the time part"),
     field("reference_price", &CP::reference_price, at_least(0), "currency units",
@@ -353,6 +355,8 @@ using TP = TrustParams;
 constexpr std::array kTrustFields{
     field("learn_rate", &TP::learn_rate, kUnit, "fraction per experience",
           "step toward the brand's real action per own experience"),
+    field("hypocrisy_threshold", &TP::hypocrisy_threshold, closed(0, 0.99), "trust",
+          "credit for a shared stance is (trust - h) / (1 - h): full at trust 1, none at h, negative below"),
     field("wom_rate", &TP::wom_rate, kUnit, "fraction per signal",
           "step toward a contact's trust per word-of-mouth signal"),
 };
@@ -382,6 +386,8 @@ constexpr std::array kEmployeeFields{
           "engagement at or above which an employee is an ambassador"),
     field("ramp_steps", &EP::ramp_steps, closed(1, kMaxSteps), "steps",
           "steps for a new hire to reach full effectiveness"),
+    field("skill_learning", &EP::skill_learning, kUnit, "fraction per step",
+          "share of the gap between service skill and what the workforce's engagement allows closed per step"),
     field("quality_floor", &EP::quality_floor, kUnit, "[0, 1]",
           "service skill of a disengaged workforce"),
     field("cases_per_employee", &EP::cases_per_employee, above(0),
@@ -444,6 +450,9 @@ constexpr std::array kPolicyFields{
     field("marketing_reach", &BP::marketing_reach, kUnit, "probability",
           "probability a purchase occasion carries one of the brand's marketing leads")
         .event(EventField::kMarketingReach),
+    field("loyalty_program", &BP::loyalty_program, closed(0, 10), "multiplier",
+          "transactional loyalty scheme (points, discounts): the loyalty bonus of its customers is "
+          "multiplied by 1 + loyalty_program").event(EventField::kLoyaltyProgram),
 };
 constexpr std::array kBrandFields{
     field("employees_per_1k", &BrandSpec::employees_per_1k, above(0), "employees",

@@ -79,18 +79,21 @@ CustomerKernel::CustomerKernel(const ScenarioSpec& spec, const Timeline& timelin
       beta_life_(static_cast<float>(spec.choice.beta_life)),
       beta_time_(static_cast<float>(spec.choice.beta_time)),
       beta_money_(static_cast<float>(spec.choice.beta_money)),
-      beta_loyalty_(static_cast<float>(spec.choice.beta_loyalty)),
       beta_social_(static_cast<float>(spec.choice.beta_social)),
-      beta_wom_(static_cast<float>(spec.choice.beta_wom)) {
+      beta_wom_(static_cast<float>(spec.choice.beta_wom)),
+      hypocrisy_(static_cast<float>(spec.trust.hypocrisy_threshold)),
+      inv_credible_range_(static_cast<float>(1.0 / (1.0 - spec.trust.hypocrisy_threshold))) {
   double cum = 0.0;
   for (const auto& c : spec.cohorts) cohort_cum_.push_back(cum += c.fraction);
 }
 
 float CustomerKernel::base_utility(float alignment, float trust, float salience, const float w[3],
                                    const BrandView& brand, float* parts) const noexcept {
-  // A stance the customer shares counts only as far as it is believed; one the
-  // customer opposes counts against the brand in full.
-  const float life = beta_life_ * w[0] * salience * alignment * (alignment > 0.0f ? trust : 1.0f);
+  // A stance the customer shares counts only as far as it is believed, and a
+  // disbelieved one reads as hypocrisy; a stance the customer opposes counts
+  // against the brand in full.
+  const float credit = alignment > 0.0f ? (trust - hypocrisy_) * inv_credible_range_ : 1.0f;
+  const float life = beta_life_ * w[0] * salience * alignment * credit;
   const float time = beta_time_ * w[1] * brand.time_cost;
   const float money = beta_money_ * w[2] * brand.money;
   if (parts != nullptr) {
@@ -285,7 +288,7 @@ void CustomerKernel::purchase(Population& pop, std::size_t i, const StepContext&
       hi[j] = std::max(hi[j], parts[j]);
     }
   }
-  u[current] += beta_loyalty_ * loyalty;
+  u[current] += ctx.brand[static_cast<std::size_t>(current)].loyalty_bonus * loyalty;
   if (lead < 2 * nb) u[lead / 2] += ctx.lead_lift[static_cast<std::size_t>(lead)];
   const int chosen = choose_logit(u, nb, choice_draw);
   const auto cb = static_cast<std::size_t>(chosen);

@@ -30,6 +30,7 @@ struct BrandView {
   float money = 0.0f;      ///< price / reference price
   float action = 0.0f;     ///< share of the stance lived, [0, 1]
   float quality = 0.0f;    ///< P(support case resolved well)
+  float loyalty_bonus = 0.0f;  ///< utility per unit loyalty: beta_loyalty x (1 + loyalty_program)
 };
 
 /// Purchaser segments of `segment_share`: side of segment_dimension, and salience.
@@ -97,7 +98,8 @@ class CustomerKernel {
   [[nodiscard]] float loyalty_at(const Population& pop, std::size_t i, int t) const;
 
   /// The part of utility that does not depend on loyalty, contacts or leads:
-  /// life (trusted values alignment) - time (effort, hassle) - money (price).
+  /// life (values alignment, shared stances credited by trust) - time (effort,
+  /// hassle) - money (price).
   /// `parts` (optional) receives the life, time and money terms (before their signs).
   [[nodiscard]] float base_utility(float alignment, float trust, float salience, const float w[3],
                                    const BrandView& brand, float* parts = nullptr) const noexcept;
@@ -114,7 +116,8 @@ class CustomerKernel {
   const Timeline& timeline_;
   const SmallWorld& network_;
   std::vector<double> cohort_cum_;
-  float beta_life_, beta_time_, beta_money_, beta_loyalty_, beta_social_, beta_wom_;
+  float beta_life_, beta_time_, beta_money_, beta_social_, beta_wom_;
+  float hypocrisy_, inv_credible_range_;
 };
 
 }  // namespace cxsim

@@ -56,6 +56,7 @@ struct BrandPolicy {
   double ex_investment = 0.3;        ///< employee-experience investment, [0, 1]
   double ex_cost = 20.0;             ///< EX cost per employee per step at ex_investment 1, currency units
   double marketing_reach = 0.03;     ///< probability a purchase occasion carries one of its marketing leads
+  double loyalty_program = 0.0;      ///< transactional loyalty scheme: extra loyalty bonus, x (1 + this)
 
   bool operator==(const BrandPolicy&) const = default;
 };
@@ -79,6 +80,7 @@ struct ChoiceParams {
   double beta_social = 1.0;          ///< utility per unit share of contacts using the brand
   double beta_wom = 0.8;             ///< utility per unit (promoters - detractors of the brand) / contacts
   double hassle = 2.0;               ///< weight of expected unresolved support (time part)
+  double quality_learning = 0.05;    ///< share of the gap between expected and real service quality closed per step
   double reference_price = 0.0;      ///< price scale, currency units; 0 means the mean initial brand price
   double lead_lift = 0.5;            ///< utility lift of a marketing lead for its brand
   double ambassador_ratio = 7.0;     ///< odds of converting after an ambassador lead / after a marketing lead
@@ -116,8 +118,9 @@ struct LoyaltyParams {
 
 /// Trust in each brand's stated values.
 struct TrustParams {
-  double learn_rate = 0.15;          ///< step toward the brand's real action per own experience
-  double wom_rate = 0.03;            ///< step toward a contact's trust per word-of-mouth signal
+  double learn_rate = 0.25;          ///< step toward the brand's real action per own experience
+  double wom_rate = 0.06;            ///< step toward a contact's trust per word-of-mouth signal
+  double hypocrisy_threshold = 0.35; ///< trust below which a stance the customer shares counts against the brand
 
   bool operator==(const TrustParams&) const = default;
 };
@@ -137,6 +140,7 @@ struct EmployeeParams {
   double ambassador_threshold = 0.8; ///< engagement at or above which an employee is an ambassador
   int ramp_steps = 12;               ///< steps for a new hire to reach full effectiveness
   double quality_floor = 0.4;        ///< service skill of a disengaged workforce, [0, 1]
+  double skill_learning = 0.1;       ///< share of the gap between service skill and what engagement allows closed per step
   double cases_per_employee = 4.0;   ///< support cases one employee handles per step at service_level 1
 
   bool operator==(const EmployeeParams&) const = default;
@@ -155,7 +159,7 @@ enum class EventTarget : std::uint8_t { kMarket, kBrand, kCohort };
 /// A field an event sets.
 enum class EventField : std::uint8_t {
   kPrice, kUnitCost, kEffort, kStance, kAction, kServiceLevel, kServiceCost,
-  kExInvestment, kExCost, kMarketingReach,  // brand
+  kExInvestment, kExCost, kMarketingReach, kLoyaltyProgram,  // brand
   kDemand,                                   // market
   kValuesMean, kSalienceMean,                // cohort (targets the cohort drifts toward)
 };
