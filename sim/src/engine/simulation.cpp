@@ -116,12 +116,6 @@ void Simulation::Impl::init() {
     purchase_prob += c.fraction * (1.0 - std::pow(1.0 + timeline.demand(0) * c.purchase_rate / c.purchase_shape, -c.purchase_shape));
   for (std::size_t b = 0; b < nb; ++b)
     support_cases[b] = spec->experience.support_rate * purchase_prob * static_cast<double>(n) / static_cast<double>(nb);
-  const WorkforceSums sums = workforce.measure(0, workforce.size());
-  for (std::size_t b = 0; b < nb; ++b) {
-    const auto e = static_cast<double>(workforce.employees(static_cast<int>(b)));
-    engagement[b] = sums.engagement[b] / e;
-    ambassadors[b] = sums.ambassadors[b];
-  }
   update_employees(-1);
   build_context(0);
 
