@@ -26,6 +26,19 @@ constexpr std::size_t kEmployeeBlock = 4096;
 /// Carries the previous value forward when a ratio has no denominator.
 double ratio_or(double num, double den, double previous) { return den > 0.0 ? num / den : previous; }
 
+/// Each row of a rows x brands count table divided by its row total.
+std::vector<double> row_shares(const std::vector<std::int64_t>& counts, std::size_t brands,
+                               const std::vector<double>& previous) {
+  std::vector<double> out(counts.size());
+  for (std::size_t row = 0; row < counts.size(); row += brands) {
+    std::int64_t total = 0;
+    for (std::size_t b = 0; b < brands; ++b) total += counts[row + b];
+    for (std::size_t b = 0; b < brands; ++b)
+      out[row + b] = ratio_or(static_cast<double>(counts[row + b]), static_cast<double>(total), previous[row + b]);
+  }
+  return out;
+}
+
 }  // namespace
 
 struct Simulation::Impl {
@@ -316,24 +329,12 @@ void Simulation::Impl::measure(int step, const Tally& tally) {
     m.nps[b] = ratio_or(100.0 * static_cast<double>(tally.promoters[b] - tally.detractors[b]), q, previous.nps[b]);
     support_cases[b] = static_cast<double>(tally.support_cases[b]);
   }
-  m.cohort_share.resize(nc * nb);
-  for (std::size_t c = 0; c < nc; ++c) {
-    std::int64_t in_cohort = 0;
-    for (std::size_t b = 0; b < nb; ++b) in_cohort += tally.cohort_purchases[c * nb + b];
-    for (std::size_t b = 0; b < nb; ++b)
-      m.cohort_share[c * nb + b] = ratio_or(static_cast<double>(tally.cohort_purchases[c * nb + b]),
-                                            static_cast<double>(in_cohort), previous.cohort_share[c * nb + b]);
-    if (static_cast<int>(c) == spec->entrant_cohort && in_cohort > 0)
-      for (std::size_t b = 0; b < nb; ++b) entrant_brand_weights[b] = static_cast<double>(tally.cohort_purchases[c * nb + b]);
-  }
-  m.segment_share.resize(kSegments * nb);
-  for (std::size_t g = 0; g < kSegments; ++g) {
-    std::int64_t in_segment = 0;
-    for (std::size_t b = 0; b < nb; ++b) in_segment += tally.segment_purchases[g * nb + b];
-    for (std::size_t b = 0; b < nb; ++b)
-      m.segment_share[g * nb + b] = ratio_or(static_cast<double>(tally.segment_purchases[g * nb + b]),
-                                             static_cast<double>(in_segment), previous.segment_share[g * nb + b]);
-  }
+  m.cohort_share = row_shares(tally.cohort_purchases, nb, previous.cohort_share);
+  m.segment_share = row_shares(tally.segment_purchases, nb, previous.segment_share);
+  const auto entrants = static_cast<std::size_t>(spec->entrant_cohort);
+  const auto first = tally.cohort_purchases.begin() + static_cast<std::ptrdiff_t>(entrants * nb);
+  if (std::any_of(first, first + static_cast<std::ptrdiff_t>(nb), [](std::int64_t x) { return x > 0; }))
+    entrant_brand_weights.assign(first, first + static_cast<std::ptrdiff_t>(nb));
   m.values_weight = ratio_or(static_cast<double>(tally.values_weight_fx) / 1048576.0, static_cast<double>(purchases),
                              previous.values_weight);
 
