@@ -6,7 +6,6 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
-#include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <optional>
@@ -20,6 +19,8 @@
 #include "cxsim/core/error.hpp"
 #include "cxsim/core/version.hpp"
 #include "cxsim/engine/recorder.hpp"
+#include "cxsim/experiment/experiment.hpp"
+#include "cxsim/experiment/sweep.hpp"
 #include "cxsim/engine/simulation.hpp"
 #include "cxsim/io/results_io.hpp"
 #include "cxsim/io/scenario_io.hpp"
@@ -38,6 +39,7 @@ constexpr const char* kUsage =
     "Commands:\n"
     "  run [SCENARIO]       run a scenario (the bundled default if none) and write HDF5 results\n"
     "  validate SCENARIO    check a scenario file; exit 2 with FILE:LINE: key: message if invalid\n"
+    "  sweep EXPERIMENT     run every run of an experiment (policies or factors x replicates)\n"
     "\n"
     "Options:\n"
     "  -h, --help           show this help (cxsim run --help: options of run)\n"
@@ -67,15 +69,6 @@ std::string join_args(int argc, char** argv) {
     s += argv[i];
   }
   return s;
-}
-
-std::string utc_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 /// Loads the scenario with --set overrides, then the shorthand flags, which are
@@ -240,22 +233,77 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
   }
 
   cxsim::RunResult result = recorder.result();
-  auto& p = result.provenance;
-  p.scenario_toml = cxsim::to_toml(*spec);
-  p.scenario_file = o.scenario ? *o.scenario : std::string(cxsim::default_scenario_name());
-  p.command_line = command_line;
-  p.seed = spec->seed;
-  p.threads = o.serial ? 1 : o.threads;
-  p.version = cxsim::version();
-  p.git_commit = cxsim::git_commit();
-  p.build_type = cxsim::build_type();
-  p.created_utc = utc_now();
-  p.wall_seconds = progress.seconds();
+  cxsim::fill_provenance(result, *spec, o.scenario ? *o.scenario : std::string(cxsim::default_scenario_name()),
+                         command_line, o.serial ? 1 : o.threads, progress.seconds());
+  const auto& p = result.provenance;
   writer.write_run(result);
   writer.commit();
   if (!o.quiet)
     std::fprintf(stderr, "cxsim: done in %.2f s (%.3g customer-steps/s); results in %s\n", p.wall_seconds,
                  static_cast<double>(spec->customers) * spec->total_steps() / p.wall_seconds, o.out.c_str());
+  return 0;
+}
+
+int cmd_sweep(const std::vector<std::string>& args, const std::string& command_line) {
+  cxsim::SweepOptions so;
+  std::string out;
+  bool quiet = false;
+  po::options_description d("Options of cxsim sweep EXPERIMENT");
+  d.add_options()("help,h", "show this help")
+      ("out,o", po::value(&out)->value_name("FILE.h5"), "results file (default: <experiment name>.h5)")
+      ("threads", po::value(&so.threads)->value_name("N"), "worker threads (default: all cores)")
+      ("resume", po::bool_switch(&so.resume), "continue an interrupted sweep: run only the missing runs")
+      ("quiet,q", po::bool_switch(&quiet), "print nothing but errors");
+  std::string file;
+  const po::variables_map vm = parse(args, d, file);
+  if (vm.count("help")) {
+    std::cout << "Usage: cxsim sweep EXPERIMENT [--out FILE.h5] [--threads N] [--resume]\n"
+                 "Runs every run of EXPERIMENT (docs/experiments.md); finished runs are kept in FILE.h5.parts/\n"
+                 "until all are merged into FILE.h5, so an interrupted sweep continues with --resume.\n\n"
+              << d;
+    return 0;
+  }
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  if (file.empty()) throw cxsim::ConfigError("cxsim sweep", 0, "", "expected an experiment file argument");
+  if (vm.count("threads") && (so.threads < 1 || so.threads > 1024))
+    throw cxsim::ConfigError("--threads", 0, "", "expected an integer in [1, 1024], got " + std::to_string(so.threads));
+  if (so.threads == 0) so.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const cxsim::ExperimentSpec spec = cxsim::load_experiment(file);
+  so.out = out.empty() ? spec.name + ".h5" : out;
+  so.stop = &g_stop;
+  so.command_line = command_line;
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  const auto start = std::chrono::steady_clock::now();
+  double last = -1.0;
+  so.progress = [&](int done, int total, int reused) {
+    if (quiet) return;
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double rate = secs > 0 ? (done - reused) / secs : 0.0;
+    const double eta = rate > 0 ? (total - done) / rate : 0.0;
+    if (tty) {
+      if (secs - last < 0.1 && done != total) return;
+      last = secs;
+      std::fprintf(stderr, "\r  run %d/%d  %5.1f%%  %.2f runs/s  ETA %.0f s   ", done, total, 100.0 * done / total, rate, eta);
+      if (done == total) std::fputc('\n', stderr);
+    } else if (done * 10 / total != (done - 1) * 10 / total || done == total) {
+      std::fprintf(stderr, "cxsim: run %d/%d (%.0f%%), %.2f runs/s, ETA %.0f s\n", done, total, 100.0 * done / total,
+                   rate, eta);
+    }
+  };
+  if (!quiet)
+    std::fprintf(stderr, "cxsim %s: sweep %s (%s): %d threads%s\n", std::string(cxsim::version()).c_str(),
+                 spec.name.c_str(), file.c_str(), so.threads, so.resume ? ", resuming" : "");
+  const cxsim::SweepReport r = cxsim::run_sweep(spec, so);
+  if (!r.complete) {
+    if (tty && !quiet) std::fputc('\n', stderr);
+    throw cxsim::Interrupted("interrupted with " + std::to_string(r.reused + r.ran) + " of " +
+                             std::to_string(r.total) + " runs done (kept in '" + so.out.string() +
+                             ".parts'); continue with --resume");
+  }
+  if (!quiet)
+    std::fprintf(stderr, "cxsim: %d runs (%d reused, %d run now); results in %s\n", r.total, r.reused, r.ran,
+                 so.out.string().c_str());
   return 0;
 }
 
@@ -276,6 +324,7 @@ int main(int argc, char** argv) {
     const std::vector<std::string> rest(args.begin() + 1, args.end());
     if (args[0] == "run") return cmd_run(rest, join_args(argc, argv));
     if (args[0] == "validate") return cmd_validate(rest);
+    if (args[0] == "sweep") return cmd_sweep(rest, join_args(argc, argv));
     if (args[0] == "schema-doc") {  // regenerates docs/scenarios.md's reference section
       std::cout << cxsim::scenario_reference_markdown();
       return 0;

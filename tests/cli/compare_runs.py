@@ -9,7 +9,7 @@ import sys
 import h5py
 import numpy as np
 
-MAY_DIFFER = {"created_utc", "wall_seconds", "threads", "command_line"}
+MAY_DIFFER = {"created_utc", "wall_seconds", "threads", "command_line"}  # timestamps and how it was run
 
 
 def comparable(value):

@@ -205,6 +205,30 @@ def check_series(where, name, ds, lengths, problems):
         problems.append(f"{where}: holds non-finite values")
 
 
+def check_summary(f, n_runs, problems):
+    """A sweep's /summary: one row per run, loadable into pandas, ids matching /runs."""
+    import pandas as pd
+    table = f["summary"]
+    if not isinstance(table, h5py.Dataset) or table.dtype.names is None:
+        problems.append("/summary: not a compound dataset")
+        return 0
+    frame = pd.DataFrame(table[...])
+    for name in ("run_id", "point", "replicate", "seed"):
+        if name not in frame.columns:
+            problems.append(f"/summary: column '{name}' missing")
+            return 0
+    ids = [v.decode() for v in frame["run_id"]]
+    if len(ids) != n_runs or sorted(ids) != sorted(f["runs"].keys()):
+        problems.append("/summary: run ids do not match /runs")
+    numeric = frame.select_dtypes("number")
+    if not np.isfinite(numeric.to_numpy(dtype=float)).all():
+        problems.append("/summary: non-finite values")
+    for key in ("experiment", "experiment_toml", "experiment_fingerprint"):
+        if not isinstance(f.attrs.get(key), str) or not f.attrs.get(key):
+            problems.append(f"/: attribute '{key}' missing (sweep file)")
+    return len(frame)
+
+
 def main(argv):
     if len(argv) != 2:
         print(__doc__.strip().splitlines()[2])
@@ -236,12 +260,14 @@ def main(argv):
                 series, panels = check_run(run_id, g, problems)
                 n_series += series
                 n_panels += panels
+        n_summary = check_summary(f, n_runs, problems) if "summary" in f else 0
     if problems:
         print(f"{path}: {len(problems)} problem(s):")
         for p in problems:
             print(f"  {p}")
         return 1
-    print(f"{path}: ok: schema {SCHEMA_VERSION}, {n_runs} run(s), {n_series} series, {n_panels} panel(s)")
+    print(f"{path}: ok: schema {SCHEMA_VERSION}, {n_runs} run(s), {n_series} series, {n_panels} panel(s)"
+          + (f", summary of {n_summary} row(s)" if n_summary else ""))
     return 0
 
 

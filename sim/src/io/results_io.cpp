@@ -650,6 +650,90 @@ void ResultsWriter::commit() {
   });
 }
 
+void ResultsWriter::write_summary(const std::vector<SummaryColumn>& columns) {
+  with_context(impl_->prefix(), [&] {
+    Impl& im = *impl_;
+    im.require_open();
+    const std::string what = "summary table";
+    const std::size_t rows = columns.empty() ? 0
+                             : columns[0].kind == SummaryColumn::Kind::kText ? columns[0].text.size()
+                                                                              : columns[0].numbers.size();
+    // Row layout: fixed-length strings as long as each column's longest value.
+    std::vector<std::size_t> offset, width;
+    std::size_t size = 0;
+    for (const auto& c : columns) {
+      check_name(c.name, "summary column");
+      const bool text = c.kind == SummaryColumn::Kind::kText;
+      if ((text ? c.text.size() : c.numbers.size()) != rows)
+        throw Failure("summary column " + quoted(c.name) + " does not have " + std::to_string(rows) + " rows");
+      std::size_t w = 8;
+      if (text) {
+        w = 1;
+        for (const auto& s : c.text) w = std::max(w, s.size());
+      }
+      offset.push_back(size);
+      width.push_back(w);
+      size += w;
+    }
+    Type row(H5Tcreate(H5T_COMPOUND, std::max<std::size_t>(size, 1)), what);
+    std::vector<Type> strings;
+    for (std::size_t j = 0; j < columns.size(); ++j) {
+      hid_t member = columns[j].kind == SummaryColumn::Kind::kInteger ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE;
+      if (columns[j].kind == SummaryColumn::Kind::kText) {
+        strings.emplace_back(H5Tcopy(H5T_C_S1), what);
+        check(H5Tset_size(strings.back(), width[j]), what);
+        check(H5Tset_strpad(strings.back(), H5T_STR_NULLPAD), what);
+        check(H5Tset_cset(strings.back(), H5T_CSET_UTF8), what);
+        member = strings.back();
+      }
+      check(H5Tinsert(row, columns[j].name.c_str(), offset[j], member), what);
+    }
+    std::vector<unsigned char> buffer(rows * size, 0);
+    for (std::size_t r = 0; r < rows; ++r)
+      for (std::size_t j = 0; j < columns.size(); ++j) {
+        unsigned char* at = buffer.data() + r * size + offset[j];
+        const auto& c = columns[j];
+        if (c.kind == SummaryColumn::Kind::kText) {
+          std::memcpy(at, c.text[r].data(), c.text[r].size());
+        } else if (c.kind == SummaryColumn::Kind::kInteger) {
+          const auto v = static_cast<std::int64_t>(c.numbers[r]);
+          std::memcpy(at, &v, sizeof v);
+        } else {
+          std::memcpy(at, &c.numbers[r], sizeof(double));
+        }
+      }
+    const hsize_t n = rows;
+    Space space = simple_space({n}, what);
+    Plist dcpl = creation_plist(H5P_DATASET_CREATE, what);
+    if (n > 0) {
+      const hsize_t chunk = std::min<hsize_t>(n, 4096);
+      check(H5Pset_chunk(dcpl, 1, &chunk), what);
+      check(H5Pset_deflate(dcpl, 4), what);
+    }
+    Dataset ds(H5Dcreate2(im.file, "summary", row, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), "cannot create " + what);
+    if (n > 0) check(H5Dwrite(ds, row, H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.data()), what);
+    std::vector<std::string> names;
+    for (const auto& c : columns) names.push_back(c.name);
+    write_attr(ds, "columns", names);
+    write_attr(ds, "description", std::string("One row per run: identity, design values and outcome metrics"));
+  });
+}
+
+void ResultsWriter::set_attribute(const std::string& name, const std::string& value) {
+  with_context(impl_->prefix(), [&] {
+    impl_->require_open();
+    write_attr(impl_->file, name.c_str(), value);
+  });
+}
+
+std::string read_attribute(const fs::path& file, const std::string& name) {
+  return with_context(read_prefix(file), [&] {
+    const File f = open_results(file);
+    if (H5Aexists(f, name.c_str()) <= 0) return std::string();
+    return read_string_attr(f, name.c_str());
+  });
+}
+
 const fs::path& ResultsWriter::destination() const noexcept { return impl_->destination; }
 
 std::vector<std::string> list_runs(const fs::path& file) {

@@ -8,12 +8,22 @@
 
 #include <filesystem>
 #include <memory>
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include "cxsim/model/metrics.hpp"
 
 namespace cxsim {
+
+/// One column of a sweep's summary table: text, 64-bit integers or doubles.
+struct SummaryColumn {
+  enum class Kind : std::uint8_t { kText, kInteger, kNumber };
+  std::string name;
+  Kind kind = Kind::kNumber;
+  std::vector<std::string> text;       ///< kText
+  std::vector<double> numbers;         ///< kInteger (exact integers) and kNumber
+};
 
 /// Writes runs into one results file.
 class ResultsWriter {
@@ -28,6 +38,11 @@ class ResultsWriter {
 
   /// Writes `/runs/<run_id>/...` (series, names, provenance). Throws IoError.
   void write_run(const RunResult& run);
+  /// Writes `/summary`: one compound row per run, columns in the given order
+  /// (text as fixed-length UTF-8, integers as int64, numbers as float64).
+  void write_summary(const std::vector<SummaryColumn>& columns);
+  /// Sets a text attribute on the file's root group.
+  void set_attribute(const std::string& name, const std::string& value);
   /// Flushes, closes and renames the file to its destination. Throws IoError.
   void commit();
 
@@ -41,6 +56,8 @@ class ResultsWriter {
 
 /// Run ids stored in a results file, sorted. Throws IoError.
 std::vector<std::string> list_runs(const std::filesystem::path& file);
+/// A text attribute of the root group, or "" if absent. Throws IoError if the file cannot be read.
+std::string read_attribute(const std::filesystem::path& file, const std::string& name);
 /// Reads one run back (series, names, provenance). Throws IoError.
 RunResult read_run(const std::filesystem::path& file, const std::string& run_id);
 
