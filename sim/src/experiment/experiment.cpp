@@ -10,7 +10,6 @@
 #include <limits>
 #include <numeric>
 #include <stdexcept>
-#include <system_error>
 
 #include "cxsim/core/rng.hpp"
 

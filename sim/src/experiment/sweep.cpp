@@ -16,6 +16,7 @@
 #include "cxsim/engine/recorder.hpp"
 #include "cxsim/engine/simulation.hpp"
 #include "cxsim/io/results_io.hpp"
+#include "cxsim/io/run_archive.hpp"
 #include "cxsim/io/scenario_io.hpp"
 
 namespace cxsim {
@@ -23,9 +24,6 @@ namespace cxsim {
 namespace fs = std::filesystem;
 
 namespace {
-
-/// The HDF5 library Debian ships is not thread-safe: one file operation at a time.
-std::mutex g_hdf5;
 
 std::string utc_now() {
   const std::time_t now = std::time(nullptr);
@@ -47,6 +45,7 @@ std::string read_text(const fs::path& file) {
 }
 
 fs::path parts_dir(const fs::path& out) { return fs::path(out.string() + ".parts"); }
+fs::path part_file(const fs::path& dir, const RunPlan& run) { return dir / (run.run_id + ".run"); }
 
 }  // namespace
 
@@ -67,8 +66,13 @@ void fill_provenance(RunResult& run, const ScenarioSpec& spec, const std::string
 
 bool execute_run(const RunPlan& plan, int threads, bool serial, const std::atomic<bool>* stop,
                  const std::string& command_line, RunResult& out) {
+  return execute_run(plan, std::make_shared<const ScenarioSpec>(load_scenario(plan.scenario, plan.overrides)),
+                     threads, serial, stop, command_line, out);
+}
+
+bool execute_run(const RunPlan& plan, std::shared_ptr<const ScenarioSpec> spec, int threads, bool serial,
+                 const std::atomic<bool>* stop, const std::string& command_line, RunResult& out) {
   const auto start = std::chrono::steady_clock::now();
-  auto spec = std::make_shared<const ScenarioSpec>(load_scenario(plan.scenario, plan.overrides));
   Simulation sim(spec, {threads, serial});
   Recorder recorder(*spec, plan.run_id);
   sim.add_observer(&recorder);
@@ -151,7 +155,7 @@ SweepReport run_sweep(const ExperimentSpec& spec, const SweepOptions& options) {
   report.total = static_cast<int>(plan.size());
 
   // Fail on an unusable destination now, not after hours of runs.
-  { std::lock_guard lock(g_hdf5); ResultsWriter probe(options.out); }
+  { ResultsWriter probe(options.out); }
 
   std::error_code ec;
   std::vector<char> done(plan.size(), 0);
@@ -160,13 +164,10 @@ SweepReport run_sweep(const ExperimentSpec& spec, const SweepOptions& options) {
       throw IoError("part files of an earlier sweep are in '" + dir.string() +
                     "': continue it with --resume, or delete the directory");
     for (std::size_t i = 0; i < plan.size(); ++i) {
-      const fs::path part = dir / (plan[i].run_id + ".h5");
+      const fs::path part = part_file(dir, plan[i]);
       if (!fs::exists(part, ec)) continue;
       std::string id;
-      {
-        std::lock_guard lock(g_hdf5);
-        id = read_attribute(part, "experiment_fingerprint");
-      }
+      (void)read_run_archive(part, id);
       if (id != fingerprint)
         throw IoError("'" + part.string() + "' belongs to a different experiment (or scenario files changed); "
                       "delete '" + dir.string() + "' to start afresh");
@@ -175,7 +176,7 @@ SweepReport run_sweep(const ExperimentSpec& spec, const SweepOptions& options) {
     }
     // Temporary files of parts, or of the merged file, being written when the sweep died.
     for (const auto& entry : fs::directory_iterator(dir, ec))
-      if (entry.path().string().find(".h5.tmp-") != std::string::npos) fs::remove(entry.path(), ec);
+      if (entry.path().string().find(".run.tmp-") != std::string::npos) fs::remove(entry.path(), ec);
     const fs::path out_dir = options.out.has_parent_path() ? options.out.parent_path() : fs::path(".");
     const std::string stale = options.out.filename().string() + ".tmp-";
     for (const auto& entry : fs::directory_iterator(out_dir, ec))
@@ -191,17 +192,11 @@ SweepReport run_sweep(const ExperimentSpec& spec, const SweepOptions& options) {
   std::atomic<int> ran{0};
   std::mutex progress_mutex;
 
-  auto one = [&](const RunPlan& run, int threads, bool serial) {
+  auto one = [&](const RunPlan& run, std::shared_ptr<const ScenarioSpec> scenario, int threads, bool serial) {
     if (options.stop != nullptr && options.stop->load()) return;
     RunResult result;
-    if (!execute_run(run, threads, serial, options.stop, options.command_line, result)) return;
-    {
-      std::lock_guard lock(g_hdf5);
-      ResultsWriter part(dir / (run.run_id + ".h5"));
-      part.set_attribute("experiment_fingerprint", fingerprint);
-      part.write_run(result);
-      part.commit();
-    }
+    if (!execute_run(run, std::move(scenario), threads, serial, options.stop, options.command_line, result)) return;
+    write_run_archive(part_file(dir, run), result, fingerprint);
     ++ran;
     const int n = ++finished;
     if (options.progress) {
@@ -210,24 +205,25 @@ SweepReport run_sweep(const ExperimentSpec& spec, const SweepOptions& options) {
     }
   };
 
-  // Small runs side by side (one thread each), large runs one after another on all threads.
-  std::vector<const RunPlan*> small, large;
-  for (const RunPlan* run : todo) {
-    const ScenarioSpec s = load_scenario(run->scenario, run->overrides);
-    (s.customers < kSideBySideLimit ? small : large).push_back(run);
-  }
-  if (!small.empty()) {
-    tbb::task_arena arena(std::max(1, options.threads));
-    arena.execute([&] {
-      tbb::parallel_for_each(small.begin(), small.end(), [&](const RunPlan* run) { one(*run, 1, true); });
+  // Small runs side by side (one thread each); large runs are set aside and
+  // then run one after another, each on all threads.
+  std::mutex large_mutex;
+  std::vector<std::pair<const RunPlan*, std::shared_ptr<const ScenarioSpec>>> large;
+  tbb::task_arena arena(std::max(1, options.threads));
+  arena.execute([&] {
+    tbb::parallel_for_each(todo.begin(), todo.end(), [&](const RunPlan* run) {
+      auto scenario = std::make_shared<const ScenarioSpec>(load_scenario(run->scenario, run->overrides));
+      if (scenario->customers < kSideBySideLimit) return one(*run, std::move(scenario), 1, true);
+      const std::lock_guard lock(large_mutex);
+      large.emplace_back(run, std::move(scenario));
     });
-  }
-  for (const RunPlan* run : large) one(*run, options.threads, false);
+  });
+  std::sort(large.begin(), large.end(), [](const auto& a, const auto& b) { return a.first->index < b.first->index; });
+  for (auto& [run, scenario] : large) one(*run, std::move(scenario), options.threads, false);
   report.ran = ran.load();
   if (finished.load() < report.total) return report;
 
   // Merge: every run in run-id order, then the summary, then rename into place.
-  std::lock_guard lock(g_hdf5);
   ResultsWriter out(options.out);
   out.set_attribute("experiment", spec.name);
   out.set_attribute("experiment_file", spec.source_file.string());
@@ -235,7 +231,8 @@ SweepReport run_sweep(const ExperimentSpec& spec, const SweepOptions& options) {
   out.set_attribute("experiment_fingerprint", fingerprint);
   Summary summary(spec, plan.size());
   for (const auto& run : plan) {
-    const RunResult result = read_run(dir / (run.run_id + ".h5"), run.run_id);
+    std::string tag;
+    const RunResult result = read_run_archive(part_file(dir, run), tag);
     out.write_run(result);
     summary.add_row(run, result);
   }

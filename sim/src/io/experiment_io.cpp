@@ -16,7 +16,6 @@
 #include <map>
 #include <optional>
 #include <set>
-#include <span>
 #include <sstream>
 #include <system_error>
 #include <tuple>
@@ -282,6 +281,9 @@ std::vector<Entry> entries(const Value& table, const std::string& path) {
 /// The valid keys of one table, by name.
 using Fields = std::map<std::string, Entry, std::less<>>;
 
+/// An entry of [[policies]] or [[factors]]: its valid keys and where the table starts.
+using Table = std::pair<Fields, Where>;
+
 const Value* get(const Fields& f, std::string_view key) {
   const auto it = f.find(key);
   return it == f.end() ? nullptr : it->second.value;
@@ -368,9 +370,9 @@ class Reader {
   }
 
   template <std::size_t N>
-  std::vector<std::pair<Fields, Where>> read_tables(const Fields& top, const std::string& name,
+  std::vector<Table> read_tables(const Fields& top, const std::string& name,
                                                     const std::array<Key, N>& keys) {
-    std::vector<std::pair<Fields, Where>> out;
+    std::vector<Table> out;
     if (const Value* items = get(top, name)) {
       for (std::size_t i = 0; i < items->as_array().size(); ++i) {
         const Value& t = items->as_array()[i];
@@ -545,10 +547,10 @@ class Reader {
     if (const Value* v = get(f, "window")) spec_.window = static_cast<int>(v->as_integer());
   }
 
-  void check_design(const Fields& top, const Fields& exp, const std::vector<std::pair<Fields, Where>>& policies,
-                    const std::vector<std::pair<Fields, Where>>& factors) {
+  void check_design(const Fields& top, const Fields& exp, const std::vector<Table>& policies,
+                    const std::vector<Table>& factors) {
     const Value* design = get(exp, "design");
-    const auto at = [&](const char* key) { return exp.at(key); };
+    const auto at = [&](const char* key) -> const Entry& { return exp.at(key); };
     if (!policies.empty() && !factors.empty()) {
       const Entry& p = top.at("policies");
       const Entry& f = top.at("factors");
@@ -576,7 +578,7 @@ class Reader {
       fail(at("samples"), "expected no samples with design " + name + " (samples apply to \"lhs\" and \"sobol\")");
   }
 
-  void read_policy(const std::pair<Fields, Where>& table, std::size_t i) {
+  void read_policy(const Table& table, std::size_t i) {
     const Fields& f = table.first;
     Policy p;
     p.name = get(f, "name")->as_string().str;
@@ -595,7 +597,7 @@ class Reader {
     spec_.policies.push_back(std::move(p));
   }
 
-  void read_factor(const std::pair<Fields, Where>& table, std::size_t i) {
+  void read_factor(const Table& table, std::size_t i) {
     const Fields& f = table.first;
     const std::string path = "factors[" + std::to_string(i) + "]";
     Factor x;

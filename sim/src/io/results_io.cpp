@@ -161,6 +161,18 @@ void check_name(const std::string& name, const std::string& what) {
     throw Failure(what + " " + quoted(name) + " is not a valid HDF5 name (empty, '.' or contains '/')");
 }
 
+/// Transfer properties for variable-length strings: HDF5's default 1 MiB
+/// conversion buffer is allocated and zeroed on every such read or write,
+/// which dominated the cost of writing many small runs.
+hid_t string_transfer() {
+  static const hid_t xfer = [] {
+    const hid_t p = H5Pcreate(H5P_DATASET_XFER);
+    H5Pset_buffer(p, 4096, nullptr, nullptr);
+    return p;
+  }();
+  return xfer;
+}
+
 void write_strings(hid_t group, const char* name, const std::vector<std::string>& values) {
   const std::string what = "dataset " + quoted(name);
   const Type t = string_type();
@@ -168,7 +180,7 @@ void write_strings(hid_t group, const char* name, const std::vector<std::string>
   Plist dcpl = creation_plist(H5P_DATASET_CREATE, what);
   Dataset ds(H5Dcreate2(group, name, t, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), what);
   const auto ptrs = c_strings(values);
-  if (!values.empty()) check(H5Dwrite(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()), what);
+  if (!values.empty()) check(H5Dwrite(ds, t, H5S_ALL, H5S_ALL, string_transfer(), ptrs.data()), what);
 }
 
 void write_series(hid_t group, const Series& s) {
@@ -345,7 +357,7 @@ std::vector<std::string> read_strings(hid_t obj, bool is_attr, const std::string
   std::vector<char*> ptrs(static_cast<std::size_t>(n), nullptr);
   const Type mt = string_type();
   if (n > 0)
-    check(is_attr ? H5Aread(obj, mt, ptrs.data()) : H5Dread(obj, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()),
+    check(is_attr ? H5Aread(obj, mt, ptrs.data()) : H5Dread(obj, mt, H5S_ALL, H5S_ALL, string_transfer(), ptrs.data()),
           what);
   std::vector<std::string> out;
   out.reserve(ptrs.size());

@@ -3,8 +3,8 @@
 /// Running an experiment: every planned run, in parallel, each written as it
 /// finishes to its own part file, then merged into one results file.
 ///
-/// Part files live in `<out>.parts/`, one `<run_id>.h5` per finished run, each
-/// written under a temporary name and renamed, so a sweep killed at any moment
+/// Part files live in `<out>.parts/`, one `<run_id>.run` (io/run_archive.hpp)
+/// per finished run, each written under a temporary name and renamed, so a sweep killed at any moment
 /// (even by SIGKILL) keeps every finished run intact. `resume` reuses the parts
 /// of the same experiment and runs only the missing ones. The merge writes
 /// runs in run-id order and renames the final file into place, so the result
@@ -31,6 +31,9 @@ void fill_provenance(RunResult& run, const ScenarioSpec& spec, const std::string
 /// result does not depend on them.
 bool execute_run(const RunPlan& plan, int threads, bool serial, const std::atomic<bool>* stop,
                  const std::string& command_line, RunResult& out);
+/// Same, with the run's scenario already loaded.
+bool execute_run(const RunPlan& plan, std::shared_ptr<const ScenarioSpec> spec, int threads, bool serial,
+                 const std::atomic<bool>* stop, const std::string& command_line, RunResult& out);
 
 /// Options of `cxsim sweep`.
 struct SweepOptions {
