@@ -5,8 +5,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
-#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -17,17 +15,18 @@
 #include <optional>
 #include <set>
 #include <sstream>
-#include <system_error>
 #include <tuple>
 
 #include "cxsim/core/error.hpp"
 #include "cxsim/experiment/experiment.hpp"
 #include "cxsim/io/scenario_io.hpp"
 #include "cxsim/model/scenario.hpp"
+#include "toml_text.hpp"
 
 namespace cxsim {
 namespace {
 
+using namespace toml_text;
 using Value = toml::value;
 namespace fs = std::filesystem;
 
@@ -67,40 +66,12 @@ std::string quote(std::string_view s) {
   return out + "\"";
 }
 
-bool is_bare_key(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
-  });
-}
-
 std::string key_text(std::string_view key) {
   return is_bare_key(key) ? std::string(key) : quote(key);
 }
 
 std::string join_path(const std::string& a, std::string_view b) {
   return a.empty() ? key_text(b) : a + "." + key_text(b);
-}
-
-std::string join(const std::vector<std::string>& items, std::string_view sep = ", ") {
-  std::string out;
-  for (const auto& s : items) out += (out.empty() ? "" : std::string(sep)) + s;
-  return out;
-}
-
-std::string_view noun(const Value& v) {
-  switch (v.type()) {
-    case toml::value_t::boolean: return "a boolean";
-    case toml::value_t::integer: return "an integer";
-    case toml::value_t::floating: return "a float";
-    case toml::value_t::string: return "a string";
-    case toml::value_t::offset_datetime:
-    case toml::value_t::local_datetime: return "a date-time";
-    case toml::value_t::local_date: return "a date";
-    case toml::value_t::local_time: return "a time";
-    case toml::value_t::array: return "an array";
-    case toml::value_t::table: return "a table";
-    default: return "nothing";
-  }
 }
 
 std::string show(const Value& v) {
@@ -139,40 +110,6 @@ std::optional<std::string> render(const Value& v) {
     return items.empty() ? "{}" : "{ " + join(items) + " }";
   }
   return std::nullopt;
-}
-
-std::string strip_ansi(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\x1b' && i + 1 < s.size() && s[i + 1] == '[') {
-      for (i += 2; i < s.size() && !std::isalpha(static_cast<unsigned char>(s[i]));) ++i;
-      continue;
-    }
-    out += s[i];
-  }
-  return out;
-}
-
-std::string trim(std::string_view s) {
-  const auto b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string_view::npos) return {};
-  return std::string(s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1));
-}
-
-/// toml11's first message line without its "[error] toml::function:" decoration.
-std::string first_message_line(const char* what) {
-  std::istringstream in(strip_ansi(what));
-  std::string line;
-  while (std::getline(in, line)) {
-    line = trim(line);
-    if (line.rfind("[error]", 0) == 0) line = trim(line.substr(7));
-    if (line.rfind("toml::", 0) == 0) {
-      const auto colon = line.find(": ");
-      if (colon != std::string::npos) line = trim(line.substr(colon + 2));
-    }
-    if (!line.empty()) return line;
-  }
-  return "invalid TOML";
 }
 
 // ---------------------------------------------------------------------------
@@ -700,24 +637,7 @@ class Reader {
 }  // namespace
 
 ExperimentSpec load_experiment(const std::filesystem::path& file) {
-  const std::string name = file.string();
-  std::error_code ec;
-  if (fs::is_directory(file, ec)) throw IoError("cannot read experiment file '" + name + "': is a directory");
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw IoError("cannot read experiment file '" + name + "': " + std::generic_category().message(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw IoError("cannot read experiment file '" + name + "': read error");
-  std::istringstream stream(text.str());
-  Value doc;
-  try {
-    doc = toml::parse(stream, name);
-  } catch (const toml::exception& e) {
-    throw ConfigError(name, std::max(1, static_cast<int>(e.location().line())), "",
-                      "syntax error: " + first_message_line(e.what()));
-  } catch (const std::exception& e) {
-    throw ConfigError(name, 1, "", "syntax error: " + first_message_line(e.what()));
-  }
+  const Value doc = toml_text::parse_toml(toml_text::read_file(file, "experiment"), file.string());
   return Reader(doc, file).read();
 }
 

@@ -5,28 +5,27 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
-#include <fstream>
 #include <limits>
 #include <map>
 #include <optional>
 #include <set>
 #include <span>
 #include <sstream>
-#include <system_error>
 #include <tuple>
 #include <type_traits>
 #include <variant>
 
 #include "cxsim/core/error.hpp"
+#include "toml_text.hpp"
 
 namespace cxsim {
 namespace {
 
+using namespace toml_text;
 using Value = toml::value;
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
@@ -77,12 +76,6 @@ std::string quote(std::string_view s) {
   return out + "\"";
 }
 
-std::string join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
-  return out;
-}
-
 std::string join_path(const std::string& a, std::string_view b) {
   return a.empty() ? std::string(b) : a + "." + std::string(b);
 }
@@ -94,32 +87,9 @@ bool is_identifier(std::string_view s) {
   });
 }
 
-/// Brand names may be any TOML bare key, so they print unquoted in tables and paths.
-bool is_bare_key(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
-  });
-}
-
 int index_of(const std::vector<std::string>& names, const std::string& name) {
   const auto it = std::find(names.begin(), names.end(), name);
   return it == names.end() ? -1 : static_cast<int>(it - names.begin());
-}
-
-std::string_view noun(const Value& v) {
-  switch (v.type()) {
-    case toml::value_t::boolean: return "a boolean";
-    case toml::value_t::integer: return "an integer";
-    case toml::value_t::floating: return "a float";
-    case toml::value_t::string: return "a string";
-    case toml::value_t::offset_datetime:
-    case toml::value_t::local_datetime: return "a date-time";
-    case toml::value_t::local_date: return "a date";
-    case toml::value_t::local_time: return "a time";
-    case toml::value_t::array: return "an array";
-    case toml::value_t::table: return "a table";
-    default: return "nothing";
-  }
 }
 
 /// The offending value as it appears in messages.
@@ -1100,53 +1070,6 @@ class Reader {
 // ---------------------------------------------------------------------------
 // Parsing and overrides
 
-std::string strip_ansi(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\x1b' && i + 1 < s.size() && s[i + 1] == '[') {
-      i += 2;
-      while (i < s.size() && !std::isalpha(static_cast<unsigned char>(s[i]))) ++i;
-      continue;
-    }
-    out += s[i];
-  }
-  return out;
-}
-
-std::string trim(std::string_view s) {
-  const auto b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string_view::npos) return {};
-  return std::string(s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1));
-}
-
-/// toml11's first message line without its "[error] toml::function:" decoration.
-std::string first_message_line(const char* what) {
-  std::istringstream in(strip_ansi(what));
-  std::string line;
-  while (std::getline(in, line)) {
-    line = trim(line);
-    if (line.rfind("[error]", 0) == 0) line = trim(line.substr(7));
-    if (line.rfind("toml::", 0) == 0) {
-      const auto colon = line.find(": ");
-      if (colon != std::string::npos) line = trim(line.substr(colon + 2));
-    }
-    if (!line.empty()) return line;
-  }
-  return "invalid TOML";
-}
-
-Value parse_toml(const std::string& text, const std::string& file_name) {
-  std::istringstream in(text);
-  try {
-    return toml::parse(in, file_name);
-  } catch (const toml::exception& e) {
-    throw ConfigError(file_name, std::max(1, static_cast<int>(e.location().line())), "",
-                      "syntax error: " + first_message_line(e.what()));
-  } catch (const std::exception& e) {
-    throw ConfigError(file_name, 1, "", "syntax error: " + first_message_line(e.what()));
-  }
-}
-
 /// A --set value: TOML if it parses as a single value, else the raw text as a string.
 Value parse_override_value(const std::string& raw) {
   try {
@@ -1368,18 +1291,7 @@ ScenarioSpec parse_scenario(const std::string& text, const std::string& file_nam
 
 ScenarioSpec load_scenario(const std::filesystem::path& file,
                            const std::vector<std::string>& overrides) {
-  const std::string name = file.string();
-  std::error_code ec;
-  if (std::filesystem::is_directory(file, ec))
-    throw IoError("cannot read scenario file '" + name + "': is a directory");
-  std::ifstream in(file, std::ios::binary);
-  if (!in)
-    throw IoError("cannot read scenario file '" + name +
-                  "': " + std::generic_category().message(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw IoError("cannot read scenario file '" + name + "': read error");
-  return parse_scenario(text.str(), name, overrides);
+  return parse_scenario(toml_text::read_file(file, "scenario"), file.string(), overrides);
 }
 
 std::string to_toml(const ScenarioSpec& spec) {
