@@ -246,6 +246,7 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
 
 int cmd_sweep(const std::vector<std::string>& args, const std::string& command_line) {
   cxsim::SweepOptions so;
+  std::vector<std::string> sets;
   std::string out;
   bool quiet = false;
   po::options_description d("Options of cxsim sweep EXPERIMENT");
@@ -253,11 +254,13 @@ int cmd_sweep(const std::vector<std::string>& args, const std::string& command_l
       ("out,o", po::value(&out)->value_name("FILE.h5"), "results file (default: <experiment name>.h5)")
       ("threads", po::value(&so.threads)->value_name("N"), "worker threads (default: all cores)")
       ("resume", po::bool_switch(&so.resume), "continue an interrupted sweep: run only the missing runs")
-      ("quiet,q", po::bool_switch(&quiet), "print nothing but errors");
+      ("quiet,q", po::bool_switch(&quiet), "print nothing but errors")
+      ("set", po::value(&sets)->composing()->value_name("KEY=VALUE"),
+       "override a scenario key in every run, after the experiment's own `set` (repeatable)");
   std::string file;
   const po::variables_map vm = parse(args, d, file);
   if (vm.count("help")) {
-    std::cout << "Usage: cxsim sweep EXPERIMENT [--out FILE.h5] [--threads N] [--resume]\n"
+    std::cout << "Usage: cxsim sweep EXPERIMENT [--out FILE.h5] [--threads N] [--resume] [--set KEY=VALUE]...\n"
                  "Runs every run of EXPERIMENT (docs/experiments.md); finished runs are kept in FILE.h5.parts/\n"
                  "until all are merged into FILE.h5, so an interrupted sweep continues with --resume.\n\n"
               << d;
@@ -269,7 +272,22 @@ int cmd_sweep(const std::vector<std::string>& args, const std::string& command_l
   if (vm.count("threads") && (so.threads < 1 || so.threads > 1024))
     throw cxsim::ConfigError("--threads", 0, "", "expected an integer in [1, 1024], got " + std::to_string(so.threads));
   if (so.threads == 0) so.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  const cxsim::ExperimentSpec spec = cxsim::load_experiment(file);
+  cxsim::ExperimentSpec spec = cxsim::load_experiment(file);
+  if (!sets.empty()) {
+    // Command-line overrides join the experiment-wide ones; check every run again before any starts.
+    const auto own = static_cast<int>(spec.overrides.size());
+    spec.overrides.insert(spec.overrides.end(), sets.begin(), sets.end());
+    try {
+      for (const auto& run : cxsim::plan_runs(spec)) (void)cxsim::load_scenario(run.scenario, run.overrides);
+    } catch (const cxsim::ConfigError& e) {
+      // Number the command line's --set options as the user wrote them.
+      const int n = e.line() - own;
+      if (e.file() != "--set" || n < 1 || n > static_cast<int>(sets.size())) throw;
+      std::string msg = e.what();
+      msg = msg.substr(msg.find(": ") + 2);
+      throw cxsim::ConfigError("--set", n, "", msg);
+    }
+  }
   so.out = out.empty() ? spec.name + ".h5" : out;
   so.stop = &g_stop;
   so.command_line = command_line;
