@@ -5,12 +5,12 @@
 
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <fstream>
 #include <iterator>
 #include <mutex>
 #include <sstream>
 
+#include "cxsim/core/clock.hpp"
 #include "cxsim/core/error.hpp"
 #include "cxsim/core/version.hpp"
 #include "cxsim/engine/recorder.hpp"
@@ -24,15 +24,6 @@ namespace cxsim {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string utc_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 std::uint64_t fnv1a(const std::string& text, std::uint64_t h = 1469598103934665603ull) {
   for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;

@@ -8,11 +8,11 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <ctime>
 #include <stdexcept>
 #include <system_error>
 #include <utility>
 
+#include "cxsim/core/clock.hpp"
 #include "cxsim/core/error.hpp"
 #include "cxsim/core/version.hpp"
 
@@ -336,15 +336,6 @@ void write_run_group(hid_t runs, const RunResult& run) {
   if (run.panel_size > 0) write_panel(g, run);
 }
 
-std::string now_utc() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 // ---- reading ----
 
 std::vector<std::string> read_strings(hid_t obj, bool is_attr, const std::string& what) {
@@ -652,7 +643,7 @@ void ResultsWriter::commit() {
     Impl& im = *impl_;
     im.require_open();
     write_attr(im.file, "cxsim_version", im.has_run ? im.cxsim_version : std::string(version()));
-    write_attr(im.file, "created_utc", im.has_run && !im.created_utc.empty() ? im.created_utc : now_utc());
+    write_attr(im.file, "created_utc", im.has_run && !im.created_utc.empty() ? im.created_utc : utc_now());
     check(H5Fflush(im.file, H5F_SCOPE_GLOBAL), "cannot flush " + quoted(im.temp.string()));
     if (im.file.close() < 0) fail("cannot close " + quoted(im.temp.string()));
     std::error_code ec;
@@ -735,14 +726,6 @@ void ResultsWriter::set_attribute(const std::string& name, const std::string& va
   with_context(impl_->prefix(), [&] {
     impl_->require_open();
     write_attr(impl_->file, name.c_str(), value);
-  });
-}
-
-std::string read_attribute(const fs::path& file, const std::string& name) {
-  return with_context(read_prefix(file), [&] {
-    const File f = open_results(file);
-    if (H5Aexists(f, name.c_str()) <= 0) return std::string();
-    return read_string_attr(f, name.c_str());
   });
 }
 

@@ -62,7 +62,6 @@ void Tally::add(const Tally& o) {
   sum(segment_purchases, o.segment_purchases);
   panel.insert(panel.end(), o.panel.begin(), o.panel.end());
   values_weight_fx += o.values_weight_fx;
-  exits += o.exits;
 }
 
 void Tally::clear() {
@@ -71,7 +70,6 @@ void Tally::clear() {
     std::fill(v->begin(), v->end(), 0);
   panel.clear();
   values_weight_fx = 0;
-  exits = 0;
 }
 
 CustomerKernel::CustomerKernel(const ScenarioSpec& spec, const Timeline& timeline, const SmallWorld& network)
@@ -213,7 +211,6 @@ void CustomerKernel::enter(Population& pop, std::size_t i, const StepContext& ct
   const int t = ctx.t;
   const auto old_brand = Visible::unpack(pop.visible[t & 1][i]).brand;
   --tally.base_delta[old_brand];
-  ++tally.exits;
   birth(pop, i, t, spec_.entrant_cohort, false);
   CounterRng rng(spec_.seed, Stream::kEntrantBrand, static_cast<std::uint32_t>(t), i);
   const int nb = ctx.brands;

@@ -56,8 +56,6 @@ class ResultsWriter {
 
 /// Run ids stored in a results file, sorted. Throws IoError.
 std::vector<std::string> list_runs(const std::filesystem::path& file);
-/// A text attribute of the root group, or "" if absent. Throws IoError if the file cannot be read.
-std::string read_attribute(const std::filesystem::path& file, const std::string& name);
 /// Reads one run back (series, names, provenance). Throws IoError.
 RunResult read_run(const std::filesystem::path& file, const std::string& run_id);
 

@@ -50,7 +50,6 @@ struct Tally {
   std::vector<std::int64_t> segment_purchases;  ///< kSegments x brands
   std::vector<PanelPurchase> panel;          ///< purchases of panel members (any order)
   std::int64_t values_weight_fx = 0;         ///< sum over purchasers of the values share of utility spread, x 2^20
-  std::int64_t exits = 0;
 };
 
 /// Read-only inputs of the customer kernel for one step.
