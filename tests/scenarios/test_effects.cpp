@@ -11,11 +11,14 @@
 #include <cmath>
 #include <cstdio>
 #include <functional>
+#include <map>
 #include <numeric>
 #include <string>
 #include <vector>
 
 #include "../support/market.hpp"
+#include "cxsim/experiment/experiment.hpp"
+#include "cxsim/experiment/sweep.hpp"
 #include "cxsim/io/scenario_io.hpp"
 
 namespace cxsim {
@@ -205,6 +208,52 @@ TEST(ScenarioEffects, GenZShiftRaisesSalienceAndTheWeightOfValues) {
   }
   expect_positive(weight, "weight of values in choices, last half year minus first quarter");
   for (std::size_t c = 0; c < 4; ++c) expect_positive(salience[c], "salience of cohort " + std::to_string(c));
+}
+
+// The customer purpose grid (scenarios/experiments/customer_purpose_grid.toml):
+// 5 orientations x 5 places to invest the same CX budget, each cell compared
+// with its row's no-investment reference on the same seeds. A cell pays when
+// Anchor's three-year margin, net of the investment, beats the reference.
+TEST(ScenarioEffects, OnlyAMinorityOfPurposeGridCellsPayForTheirInvestment) {
+  ExperimentSpec grid = load_experiment(std::string(CXSIM_SOURCE_DIR) + "/scenarios/experiments/customer_purpose_grid.toml");
+  grid.overrides.emplace_back("population.customers=20000");  // after the file's own size: this one wins
+  grid.replicates = 3;
+  // total_margin of Anchor by policy name and replicate.
+  std::map<std::string, std::vector<double>> margin;
+  for (const RunPlan& plan : plan_runs(grid)) {
+    RunResult r;
+    ASSERT_TRUE(execute_run(plan, 2, false, nullptr, "test", r));
+    for (const auto& [name, value] : compute_outcomes(r, {"total_margin"}, grid.window))
+      if (name == "total_margin.Anchor") margin[plan.policy].push_back(value);
+  }
+  ASSERT_EQ(margin.size(), 30u);
+  const std::array<const char*, 5> rows{"transaction", "account", "relationship", "partnership", "purpose"};
+  const std::array<const char*, 5> places{"pre_purchase", "purchase", "post_purchase", "employees", "society"};
+  auto net_return = [&](const char* row, const char* place) {
+    Paired p;
+    const auto& cell = margin.at(std::string(row) + "__" + place);
+    const auto& reference = margin.at(std::string(row) + "__none");
+    for (std::size_t i = 0; i < cell.size(); ++i) p.d.push_back(cell[i] - reference[i]);
+    return p;
+  };
+  int may_pay = 0, pays = 0;
+  for (const char* row : rows) {
+    for (const char* place : places) {
+      const Paired p = net_return(row, place);
+      std::printf("  %-13s x %-14s net return %+10.0f (se %.0f)\n", row, place, p.mean(), p.se());
+      may_pay += p.mean() + 3.0 * p.se() > 0.0;
+      pays += p.mean() - 3.0 * p.se() > 0.0;
+    }
+  }
+  std::printf("  cells that pay beyond 3 se: %d; cells not ruled out: %d of 25\n", pays, may_pay);
+  EXPECT_LE(may_pay, 12) << "even counting every cell within noise of paying, at most a minority may pay";
+  EXPECT_GE(pays, 1) << "some cell must pay: otherwise CX investment never pays and the grid says nothing";
+  // The corridor has a reason: a stand on society pays only when it is lived,
+  // so its return rises with how much the company values its customers.
+  Paired rise;
+  const Paired purpose = net_return("purpose", "society"), transaction = net_return("transaction", "society");
+  for (std::size_t i = 0; i < purpose.d.size(); ++i) rise.d.push_back(purpose.d[i] - transaction.d[i]);
+  expect_positive(rise, "return of investing in society: purpose orientation minus transactional");
 }
 
 }  // namespace

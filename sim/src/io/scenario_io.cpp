@@ -423,6 +423,10 @@ constexpr std::array kPolicyFields{
     field("loyalty_program", &BP::loyalty_program, closed(0, 10), "multiplier",
           "transactional loyalty scheme (points, discounts): the loyalty bonus of its customers is "
           "multiplied by 1 + loyalty_program").event(EventField::kLoyaltyProgram),
+    field("cx_spend", &BP::cx_spend, at_least(0), "currency units per step per 1000 customers",
+          "customer-experience spend the model does not charge by itself (marketing, effort "
+          "reduction, advocacy), per 1000 customers in the market; charged to margin")
+        .event(EventField::kCxSpend),
 };
 constexpr std::array kBrandFields{
     field("employees_per_1k", &BrandSpec::employees_per_1k, above(0), "employees",
