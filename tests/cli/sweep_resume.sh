@@ -3,6 +3,11 @@
 # --resume ends with the same file as an uninterrupted sweep; SIGTERM/SIGINT
 # stop within seconds with exit code 130; finished runs are never lost.
 set -u
+# Job control: without it bash starts background jobs with SIGINT ignored, and
+# a SIGINT that lands before cxsim installs its handler would be lost (the
+# sweep would then run to the end). With it, such an early signal kills the
+# process, as it would in a terminal.
+set -m
 cxsim=$1; experiment=$2; compare=$3; dir=$4
 python=/usr/bin/python3
 mkdir -p "$dir"
