@@ -24,7 +24,7 @@ const std::vector<BrandSeries>& brand_series() {
       {{"promoters", "purchasers", "Purchasers of the brand this step whose experience made them promoters"}, &StepMetrics::promoters},
       {{"detractors", "purchasers", "Purchasers of the brand this step whose experience made them detractors"}, &StepMetrics::detractors},
       {{"revenue", "currency units", "Purchases times price"}, &StepMetrics::revenue},
-      {{"margin", "currency units", "Revenue minus cost of goods, post-purchase service, EX and other CX spend"}, &StepMetrics::margin},
+      {{"margin", "currency units", "Revenue minus cost of goods, post-purchase service, loyalty scheme, EX and other CX spend"}, &StepMetrics::margin},
       {{"loyalty", "[0, 1]", "Mean loyalty of the brand's customers in the tracking sample"}, &StepMetrics::loyalty},
       {{"nps", "[-100, 100]", "Net promoter score among this step's purchasers: % promoters - % detractors"}, &StepMetrics::nps},
       {{"trust", "[0, 1]", "Mean trust in the brand's stated values over the tracking sample"}, &StepMetrics::trust},

@@ -169,6 +169,7 @@ void Simulation::Impl::apply_events(int step) {
         case EventField::kExCost: p.ex_cost = c.value; break;
         case EventField::kMarketingReach: p.marketing_reach = c.value; break;
         case EventField::kLoyaltyProgram: p.loyalty_program = c.value; break;
+        case EventField::kLoyaltyCost: p.loyalty_cost = c.value; break;
         case EventField::kCxSpend: p.cx_spend = c.value; break;
         default: break;  // market and cohort fields live in the Timeline
       }
@@ -325,7 +326,7 @@ void Simulation::Impl::measure(int step, const Tally& tally) {
     const auto q = static_cast<double>(tally.purchases[b]);
     m.share[b] = ratio_or(q, static_cast<double>(purchases), previous.share[b]);
     m.revenue[b] = q * p.price;
-    m.margin[b] = m.revenue[b] - q * (p.unit_cost + p.service_level * p.service_cost) -
+    m.margin[b] = m.revenue[b] - q * (p.unit_cost + p.service_level * p.service_cost + p.loyalty_program * p.loyalty_cost) -
                   p.ex_investment * p.ex_cost * static_cast<double>(workforce.employees(static_cast<int>(b))) -
                   p.cx_spend * static_cast<double>(spec->customers) / 1000.0;
     m.nps[b] = ratio_or(100.0 * static_cast<double>(tally.promoters[b] - tally.detractors[b]), q, previous.nps[b]);

@@ -423,6 +423,9 @@ constexpr std::array kPolicyFields{
     field("loyalty_program", &BP::loyalty_program, closed(0, 10), "multiplier",
           "transactional loyalty scheme (points, discounts): the loyalty bonus of its customers is "
           "multiplied by 1 + loyalty_program").event(EventField::kLoyaltyProgram),
+    field("loyalty_cost", &BP::loyalty_cost, at_least(0), "currency units",
+          "cost of the loyalty scheme per purchase at loyalty_program 1 (points redeemed, discounts); "
+          "charged as loyalty_program x loyalty_cost per purchase").event(EventField::kLoyaltyCost),
     field("cx_spend", &BP::cx_spend, at_least(0), "currency units per step per 1000 customers",
           "customer-experience spend the model does not charge by itself (marketing, effort "
           "reduction, advocacy), per 1000 customers in the market; charged to margin")

@@ -57,6 +57,7 @@ struct BrandPolicy {
   double ex_cost = 20.0;             ///< EX cost per employee per step at ex_investment 1, currency units
   double marketing_reach = 0.03;     ///< probability a purchase occasion carries one of its marketing leads
   double loyalty_program = 0.0;      ///< transactional loyalty scheme: extra loyalty bonus, x (1 + this)
+  double loyalty_cost = 0.25;        ///< scheme cost per purchase at loyalty_program 1 (points, discounts), currency units
   double cx_spend = 0.0;             ///< other CX spend charged to margin, currency units per step per 1000 customers in the market
 
   bool operator==(const BrandPolicy&) const = default;
@@ -160,7 +161,7 @@ enum class EventTarget : std::uint8_t { kMarket, kBrand, kCohort };
 /// A field an event sets.
 enum class EventField : std::uint8_t {
   kPrice, kUnitCost, kEffort, kStance, kAction, kServiceLevel, kServiceCost,
-  kExInvestment, kExCost, kMarketingReach, kLoyaltyProgram, kCxSpend,  // brand
+  kExInvestment, kExCost, kMarketingReach, kLoyaltyProgram, kLoyaltyCost, kCxSpend,  // brand
   kDemand,                                   // market
   kValuesMean, kSalienceMean,                // cohort (targets the cohort drifts toward)
 };
