@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -40,6 +41,7 @@ constexpr const char* kUsage =
     "  run [SCENARIO]       run a scenario (the bundled default if none) and write HDF5 results\n"
     "  validate SCENARIO    check a scenario file; exit 2 with FILE:LINE: key: message if invalid\n"
     "  sweep EXPERIMENT     run every run of an experiment (policies or factors x replicates)\n"
+    "  report RESULTS.h5    write an HTML report with figures of a results file (cxsim-report)\n"
     "\n"
     "Options:\n"
     "  -h, --help           show this help (cxsim run --help: options of run)\n"
@@ -325,6 +327,21 @@ int cmd_sweep(const std::vector<std::string>& args, const std::string& command_l
   return 0;
 }
 
+/// `cxsim report ...`: the report is Python (analysis/, docs/analysis.md). Runs the cxsim-report
+/// launcher installed (in the build tree: generated) next to this binary, else the one on PATH.
+int cmd_report(const std::vector<std::string>& args) {
+  std::error_code ec;
+  const fs::path beside = fs::read_symlink("/proc/self/exe", ec).parent_path() / "cxsim-report";
+  const std::string program = !ec && fs::exists(beside, ec) ? beside.string() : "cxsim-report";
+  std::vector<char*> argv{const_cast<char*>(program.c_str())};
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  std::fflush(stdout);
+  execvp(program.c_str(), argv.data());  // returns only if it failed
+  throw cxsim::IoError("cannot run " + program + ": " + std::generic_category().message(errno) +
+                       " (it is installed with cxsim by cmake --install)");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -343,6 +360,7 @@ int main(int argc, char** argv) {
     if (args[0] == "run") return cmd_run(rest, join_args(argc, argv));
     if (args[0] == "validate") return cmd_validate(rest);
     if (args[0] == "sweep") return cmd_sweep(rest, join_args(argc, argv));
+    if (args[0] == "report") return cmd_report(rest);
     if (args[0] == "schema-doc") {  // regenerates docs/scenarios.md's reference section
       std::cout << cxsim::scenario_reference_markdown();
       return 0;
