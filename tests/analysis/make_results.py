@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Writes the results files the report tests read, with the real simulator:
-a policy sweep, a Sobol sweep, a grid sweep (tests/analysis/*.toml) and a
+a policy sweep, a Sobol sweep, a grid sweep, a Latin hypercube (tests/analysis/*.toml) and a
 single run of the default scenario.
 
 Usage: /usr/bin/python3 make_results.py CXSIM OUTDIR
@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SWEEPS = ("policies", "sobol", "grid")
+SWEEPS = ("policies", "sobol", "grid", "lhs")
 
 
 def paths(outdir: str) -> dict:

@@ -207,6 +207,20 @@ def test_grid_report(reports, results):
     assert row["mean_trust"] == pytest.approx(cell.mean(), rel=1e-12)
 
 
+def test_one_factor_lhs_report(reports, results):
+    """One factor: response curves and SRCs, no heatmap; the focus brand is the one the factor names."""
+    expected = [f"response_{o}.png" for o in OUTCOMES] + ["sensitivity.png"]
+    expected += [f"ts_{m}__design.png" for m in METRICS]
+    page = check_figures(reports["lhs"], expected)
+    assert "Latin hypercube" in page and "brands.Verde.price</b> in [9, 14]" in page
+    sens = pd.read_csv(os.path.join(reports["lhs"], "sensitivity.csv"))
+    assert set(sens["method"]) == {"src"} and set(sens["factor"]) == {"brands.Verde.price"}
+    share = sens[(sens.brand == "Verde") & (sens.outcome == "mean_share")].iloc[0]
+    assert share["src"] < 0  # a dearer Verde sells less
+    r = load_results(results["lhs"])
+    assert analysis.focus_brand(r) == "Verde" and r.design == "lhs" and len(r.runs) == 10
+
+
 def one_line_error(proc, code, pattern):
     assert proc.returncode == code, proc.stderr
     lines = proc.stderr.strip().splitlines()
