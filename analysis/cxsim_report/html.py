@@ -34,7 +34,8 @@ td:first-child, th:first-child { text-align: left; }
 table.prov td, table.prov th { text-align: left; border: none; padding: 2px 14px 2px 0; background: none; }
 table.prov th { color: var(--muted); font-weight: 500; white-space: nowrap; }
 .ci { color: var(--muted); font-size: 12px; white-space: nowrap; }
-.d { font-size: 12.5px; white-space: nowrap; }
+.d { font-size: 12.5px; }
+.scroll { overflow-x: auto; }
 .sig { color: var(--good); font-weight: 600; }
 .ns { color: var(--muted); }
 .ref { color: var(--muted); font-style: italic; font-size: 12px; }
@@ -198,17 +199,17 @@ def comparison_section(page: Page, ctx) -> None:
                                              for o in ctx.outcomes) + ".</p>")
     if not multi:  # one run or one group: one table, a row per brand
         group = r.groups[0]
-        page.add("<table><tr><th>Brand</th>" + "".join(f"<th>{escape(o.label)}</th>" for o in ctx.outcomes) + "</tr>")
+        page.add("<div class=\"scroll\"><table><tr><th>Brand</th>" + "".join(f"<th>{escape(o.label)}</th>" for o in ctx.outcomes) + "</tr>")
         for brand in r.brands:
             cells = []
             for o in ctx.outcomes:
                 row = table[(table["group"] == group) & (table["brand"] == brand) & (table["outcome"] == o.name)].iloc[0]
                 cells.append(f"<td>{ci_text(row['mean'], row['low'], row['high'])}</td>")
             page.add(f"<tr><td>{page.brand(brand)}</td>{''.join(cells)}</tr>")
-        page.add("</table>")
+        page.add("</table></div>")
     for brand in ([ctx.brand] + [b for b in r.brands if b != ctx.brand]) if multi else []:
         page.add(f"<h3>{page.brand(brand)}{' (focus brand)' if brand == ctx.brand and multi else ''}</h3>")
-        page.add("<table><tr><th>" + ("Policy" if r.design == "policies" else "Run") + "</th>" +
+        page.add("<div class=\"scroll\"><table><tr><th>" + ("Policy" if r.design == "policies" else "Run") + "</th>" +
                  "".join(f"<th>{escape(o.label)}</th>" for o in ctx.outcomes) + "</tr>")
         for group in r.groups:
             cells = []
@@ -224,7 +225,7 @@ def comparison_section(page: Page, ctx) -> None:
                              f"{mark}</div>")
                 cells.append(f"<td>{cell}</td>")
             page.add(f"<tr><td>{escape(group)}</td>{''.join(cells)}</tr>")
-        page.add("</table>")
+        page.add("</table></div>")
     if not table["seeds_match"].all():
         page.add("<p class=\"note\"><b>Note:</b> some paired replicates ran on different seeds; their "
                  "differences are paired by replicate number only and include seed noise.</p>")
@@ -281,14 +282,14 @@ def factors_section(page: Page, ctx) -> None:
     page.add(f"<p class=\"note\">Factors: {'; '.join(ranges)}. Outcomes of the focus brand "
              f"{page.brand(ctx.brand)}.</p>")
     if ctx.points is not None:
-        page.add("<h3>Design points</h3><table><tr>" + "".join(f"<th>{escape(short[k])}</th>" for k in r.factors) +
+        page.add("<h3>Design points</h3><div class=\"scroll\"><table><tr>" + "".join(f"<th>{escape(short[k])}</th>" for k in r.factors) +
                  "<th>runs</th>" + "".join(f"<th>{escape(o.label)}</th>" for o in ctx.outcomes) + "</tr>")
         for _, row in ctx.points.iterrows():
             page.add("<tr>" + "".join(f"<td>{format_value(row[k])}</td>" for k in r.factors) +
                      f"<td>{int(row['n'])}</td>" +
                      "".join(f"<td>{ci_text(row[o.name], row[o.name + '_low'], row[o.name + '_high'])}</td>"
                              for o in ctx.outcomes) + "</tr>")
-        page.add("</table>")
+        page.add("</table></div>")
     heat = [f for f in page.figures if f.startswith("heatmap_")]
     if heat:
         page.add("<h3>Outcomes over two factors</h3><div class=\"grid\">")
@@ -307,7 +308,7 @@ def factors_section(page: Page, ctx) -> None:
                  f"its interactions with other factors. ST − S1 measures interactions. Saltelli (2010) estimator for "
                  f"S1, Jansen (1999) for ST, on {n} samples (outcomes first averaged over replicates); 95% bootstrap "
                  f"intervals. With few samples the estimates are rough and can leave [0, 1].</p>")
-        page.add("<table><tr><th rowspan=\"2\">Factor</th>" +
+        page.add("<div class=\"scroll\"><table><tr><th rowspan=\"2\">Factor</th>" +
                  "".join(f"<th colspan=\"2\" style=\"text-align:center\">{escape(o.label)}</th>" for o in ctx.outcomes) +
                  "</tr><tr>" + "<th>S1</th><th>ST</th>" * len(ctx.outcomes) + "</tr>")
         for key in r.factors:
@@ -317,14 +318,14 @@ def factors_section(page: Page, ctx) -> None:
                 cells.append(f"<td>{_index(row['first'], row['first_low'], row['first_high'])}</td>"
                              f"<td>{_index(row['total'], row['total_low'], row['total_high'])}</td>")
             page.add(f"<tr><td>{escape(key)}</td>{''.join(cells)}</tr>")
-        page.add("</table>")
+        page.add("</table></div>")
     else:
         page.add("<h3>Sensitivity: standardised regression coefficients</h3><p class=\"note\">SRC: the change in the "
                  "outcome, in standard deviations, per standard deviation of the factor, from a linear least-squares "
                  "fit over all runs; 95% intervals from the fit. R² is the share of the outcome's variance the "
                  "linear fit explains: where it is low, the outcome responds non-linearly or mostly to noise, and "
                  "the coefficients say less.</p>")
-        page.add("<table><tr><th>Factor</th>" + "".join(f"<th>{escape(o.label)}</th>" for o in ctx.outcomes) + "</tr>")
+        page.add("<div class=\"scroll\"><table><tr><th>Factor</th>" + "".join(f"<th>{escape(o.label)}</th>" for o in ctx.outcomes) + "</tr>")
         for key in r.factors:
             cells = []
             for o in ctx.outcomes:
@@ -332,7 +333,7 @@ def factors_section(page: Page, ctx) -> None:
                 cells.append(f"<td>{_index(row['src'], row['src_low'], row['src_high'])}</td>")
             page.add(f"<tr><td>{escape(key)}</td>{''.join(cells)}</tr>")
         r2 = [sens[sens["outcome"] == o.name]["r2"].iloc[0] for o in ctx.outcomes]
-        page.add("<tr><td><i>R²</i></td>" + "".join(f"<td>{num(v, 2)}</td>" for v in r2) + "</tr></table>")
+        page.add("<tr><td><i>R²</i></td>" + "".join(f"<td>{num(v, 2)}</td>" for v in r2) + "</tr></table></div>")
     if "sensitivity.png" in page.figures:
         page.add(page.figure("sensitivity.png"))
     page.add("</section>")
