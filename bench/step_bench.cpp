@@ -1,20 +1,17 @@
-// One simulation step, serial reference and TBB side by side.
-// Items processed are customer-steps. Set-up is outside the timed region.
+// One whole simulation step of the throughput scenario, serial reference and
+// TBB side by side. Items processed are customer-steps. Set-up is outside the
+// timed region; a step does no I/O (observers are not attached).
 
 #include <benchmark/benchmark.h>
 
-#include <memory>
-
-#include "support/market.hpp"
+#include "common.hpp"
 
 namespace {
 
 void BM_Step(benchmark::State& state, bool serial) {
   const auto customers = state.range(0);
   const auto threads = static_cast<int>(state.range(1));
-  // Enough steps that the timed loop never runs out of horizon.
-  auto spec = std::make_shared<const cxsim::ScenarioSpec>(cxsim::test::small_market(customers, 60000));
-  cxsim::Simulation sim(spec, {threads, serial});
+  cxsim::Simulation sim(cxsim::bench::throughput_spec(customers), {threads, serial});
   for (int t = 0; t < 5; ++t) sim.step();  // past the start-up transient
   for (auto _ : state) sim.step();
   state.SetItemsProcessed(state.iterations() * customers);
@@ -25,7 +22,13 @@ void BM_StepTbb(benchmark::State& state) { BM_Step(state, false); }
 
 }  // namespace
 
-BENCHMARK(BM_StepSerial)->Args({1'000'000, 1})->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_StepTbb)->Args({1'000'000, 1})->Args({1'000'000, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_StepSerial)->Args({100'000, 1})->Args({1'000'000, 1})->Args({10'000'000, 1})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_StepTbb)
+    ->Args({1'000'000, 1})
+    ->Args({1'000'000, 2})
+    ->Args({10'000'000, 1})
+    ->Args({10'000'000, 2})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 BENCHMARK_MAIN();

@@ -107,7 +107,7 @@ TEST(Conservation, EveryCustomerHasOneBrand) {
   const Population& pop = sim.population();
   std::vector<std::int64_t> count(spec.brands.size());
   for (std::size_t i = 0; i < pop.n; ++i) {
-    const auto b = Visible::unpack(pop.visible[spec.steps % 2][i]).brand;
+    const auto b = pop.current(i).brand;
     ASSERT_LT(b, spec.brands.size());
     ++count[b];
   }

@@ -31,15 +31,15 @@ Measured measure_baseline() {
   Measured m;
   double youngest = 0.0;
   for (std::size_t i = 0; i < pop.n; ++i) {
-    const float s = std::clamp(timeline.salience_mean(0, pop.cohort[i]) + pop.salience_dev[i] / kDevScale, 0.0f, 1.0f);
+    const float s = std::clamp(timeline.salience_mean(0, pop.cohort(i)) + pop.salience_dev(i) / kDevScale, 0.0f, 1.0f);
     const bool salient = s >= spec->salience_threshold;
     m.salient_all += salient;
-    if (pop.cohort[i] == spec->entrant_cohort) {
+    if (pop.cohort(i) == spec->entrant_cohort) {
       youngest += 1.0;
       m.salient_youngest += salient;
     }
-    for (int j = 0; j < 3; ++j) m.weight[j] += pop.weights[i * 3 + static_cast<std::size_t>(j)] / kWeightScale / 3.0;
-    m.purchase_probability += 1.0 - std::exp(-static_cast<double>(pop.rate[i]) * spec->market.demand);
+    for (int j = 0; j < 3; ++j) m.weight[j] += pop.weights(i)[j] / kWeightScale / 3.0;
+    m.purchase_probability += 1.0 - std::exp(-static_cast<double>(pop.rate(i)) * spec->market.demand);
   }
   const auto n = static_cast<double>(pop.n);
   m.salient_all /= n;

@@ -22,6 +22,7 @@ namespace {
 
 constexpr std::size_t kCustomerGrain = 8192;
 constexpr std::size_t kEmployeeBlock = 4096;
+constexpr std::size_t kSurveyBlocks = 16;  ///< tracking-sample blocks measured in parallel
 
 /// Carries the previous value forward when a ratio has no denominator.
 double ratio_or(double num, double den, double previous) { return den > 0.0 ? num / den : previous; }
@@ -105,6 +106,7 @@ struct Simulation::Impl {
   tbb::enumerable_thread_specific<Tally> tallies;
   std::vector<WorkforceSums> employee_blocks;
   std::vector<std::size_t> sample;
+  std::vector<std::int64_t> survey;  ///< per-block sums of the tracking sample
   PanelSample panel;
   Simulation* owner = nullptr;
 };
@@ -132,10 +134,8 @@ void Simulation::Impl::init() {
   update_employees(-1);
   build_context(0);
 
-  for_range(n, kCustomerGrain, [&](std::size_t begin, std::size_t end) {
-    for (std::size_t i = begin; i < end; ++i) kernel.init(pop, i, ctx);
-  });
-  for (std::size_t i = 0; i < n; ++i) ++base[Visible::unpack(pop.visible[0][i]).brand];
+  for_range(n, kCustomerGrain, [&](std::size_t begin, std::size_t end) { kernel.init(pop, begin, end, ctx); });
+  for (std::size_t i = 0; i < n; ++i) ++base[pop.current(i).brand];
   for (std::size_t b = 0; b < nb; ++b)
     support_cases[b] = spec->experience.support_rate * purchase_prob * static_cast<double>(base[b]);
   entrant_brand_weights.assign(base.begin(), base.end());
@@ -282,6 +282,7 @@ void Simulation::Impl::build_context(int step) {
     ctx.entrant_brand_cum[b] = static_cast<float>(cum += entrant_brand_weights.empty() ? 1.0 : entrant_brand_weights[b]);
   if (cum <= 0.0)
     for (std::size_t b = 0; b < nb; ++b) ctx.entrant_brand_cum[b] = static_cast<float>(b + 1);
+  kernel.prepare(ctx);
 }
 
 void Simulation::Impl::step() {
@@ -290,8 +291,7 @@ void Simulation::Impl::step() {
   build_context(t);
   for (auto& tally : tallies) tally.clear();
   for_range(pop.n, kCustomerGrain, [&](std::size_t begin, std::size_t end) {
-    Tally& tally = tallies.local();
-    for (std::size_t i = begin; i < end; ++i) kernel.process(pop, i, ctx, tally);
+    kernel.process_range(pop, begin, end, ctx, tallies.local());
   });
   Tally total(brands, cohorts);
   for (const auto& tally : tallies) total.add(tally);  // integer sums: order does not matter
@@ -341,17 +341,39 @@ void Simulation::Impl::measure(int step, const Tally& tally) {
   m.values_weight = ratio_or(static_cast<double>(tally.values_weight_fx) / 1048576.0, static_cast<double>(purchases),
                              previous.values_weight);
 
-  // Tracking survey: loyalty, trust and salience measured on a fixed sample.
+  // Tracking survey: loyalty, trust and salience measured on a fixed sample,
+  // in a fixed number of blocks of integer sums (exact in any order).
+  const std::size_t width = 3 * nb + 2 * nc;
+  survey.assign(kSurveyBlocks * width, 0);
+  const std::size_t per_block = (sample.size() + kSurveyBlocks - 1) / kSurveyBlocks;
+  for_range(kSurveyBlocks, 1, [&](std::size_t begin, std::size_t end) {
+    for (std::size_t blk = begin; blk < end; ++blk) {
+      std::int64_t* sums = survey.data() + blk * width;  // loyalty, count, trust per brand; salience, count per cohort
+      for (std::size_t j = blk * per_block; j < std::min(sample.size(), (blk + 1) * per_block); ++j) {
+        const std::size_t i = sample[j];
+        const auto b = pop.current(i).brand;
+        sums[b] += std::lround(kernel.loyalty_at(pop, i, step) * kUnit16);
+        ++sums[nb + b];
+        const auto row = pop.trust_of(i);
+        for (std::size_t x = 0; x < nb; ++x) sums[2 * nb + x] += row[x];
+        const std::size_t c = pop.cohort(i);
+        sums[3 * nb + c] += std::lround(kernel.salience_at(pop, i, step) * kUnit16);
+        ++sums[3 * nb + nc + c];
+      }
+    }
+  });
   std::vector<std::int64_t> loyalty_sum(nb), loyalty_n(nb), trust_sum(nb), salience_sum(nc), salience_n(nc);
-  const std::uint16_t* now = pop.visible[(step + 1) & 1].data();
-  for (std::size_t i : sample) {
-    const auto b = Visible::unpack(now[i]).brand;
-    loyalty_sum[b] += std::lround(kernel.loyalty_at(pop, i, step) * kUnit16);
-    ++loyalty_n[b];
-    const auto row = pop.trust_of(i);
-    for (std::size_t j = 0; j < nb; ++j) trust_sum[j] += row[j];
-    salience_sum[pop.cohort[i]] += std::lround(kernel.salience_at(pop, i, step) * kUnit16);
-    ++salience_n[pop.cohort[i]];
+  for (std::size_t blk = 0; blk < kSurveyBlocks; ++blk) {
+    const std::int64_t* sums = survey.data() + blk * width;
+    for (std::size_t b = 0; b < nb; ++b) {
+      loyalty_sum[b] += sums[b];
+      loyalty_n[b] += sums[nb + b];
+      trust_sum[b] += sums[2 * nb + b];
+    }
+    for (std::size_t c = 0; c < nc; ++c) {
+      salience_sum[c] += sums[3 * nb + c];
+      salience_n[c] += sums[3 * nb + nc + c];
+    }
   }
   m.loyalty.resize(nb);
   m.trust.resize(nb);

@@ -65,11 +65,21 @@ int Timeline::next_purchase(int after, double rate, double e) const noexcept {
   if (rate <= 0.0) return -1;
   // Smallest t > after with rate * (cum(t + 1) - cum(after + 1)) >= e.
   const double need = cum_demand_[static_cast<std::size_t>(after + 1)] + e / rate;
-  const auto first = cum_demand_.begin() + (after + 2);
-  if (first > cum_demand_.end()) return -1;
-  const auto it = std::lower_bound(first, cum_demand_.end(), need);
-  if (it == cum_demand_.end()) return -1;
-  return static_cast<int>(it - cum_demand_.begin()) - 1;
+  // First index in [after + 2, T] with cum >= need (lower_bound), by halving
+  // without branches: the comparisons are unpredictable.
+  std::size_t lo = static_cast<std::size_t>(after + 2);
+  const std::size_t end = cum_demand_.size();
+  if (lo >= end) return -1;
+  std::size_t len = end - lo;
+  const double* cum = cum_demand_.data();
+  while (len > 1) {
+    const std::size_t half = len / 2;
+    lo = cum[lo + half - 1] < need ? lo + half : lo;
+    len -= half;
+  }
+  lo += cum[lo] < need ? 1 : 0;
+  if (lo == end) return -1;
+  return static_cast<int>(lo) - 1;
 }
 
 }  // namespace cxsim

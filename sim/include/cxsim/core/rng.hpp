@@ -9,8 +9,8 @@
 #include <Random123/philox.h>
 
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
-#include <numbers>
 
 namespace cxsim {
 
@@ -27,6 +27,33 @@ enum class Stream : std::uint32_t {
   kEntrantBrand,   ///< first brand of an entrant
 };
 
+namespace detail {
+
+/// Tables of the 128-layer ziggurat for the standard normal (Marsaglia and
+/// Tsang 2000, in the form of Doornik 2005): x[i] are the layer edges, ratio[i]
+/// = x[i+1] / x[i] the share of layer i inside the density.
+struct Ziggurat {
+  static constexpr int kLayers = 128;
+  static constexpr double kR = 3.442619855899;
+  static constexpr double kV = 9.91256303526217e-3;
+  double x[kLayers + 1];
+  double ratio[kLayers];
+  Ziggurat() noexcept {
+    double f = std::exp(-0.5 * kR * kR);
+    x[0] = kV / f;  // the bottom layer, with the tail beyond kR
+    x[1] = kR;
+    x[kLayers] = 0.0;
+    for (int i = 2; i < kLayers; ++i) {
+      x[i] = std::sqrt(-2.0 * std::log(kV / x[i - 1] + f));
+      f = std::exp(-0.5 * x[i] * x[i]);
+    }
+    for (int i = 0; i < kLayers; ++i) ratio[i] = x[i + 1] / x[i];
+  }
+};
+inline const Ziggurat kZiggurat;
+
+}  // namespace detail
+
 /// A sequence of random numbers for one (seed, stream, step, agent) tuple.
 /// Cheap to construct (no state beyond the counter); make one per agent per step.
 class CounterRng {
@@ -36,6 +63,22 @@ class CounterRng {
         ctr_{{static_cast<std::uint32_t>(agent), static_cast<std::uint32_t>(agent >> 32) ^
                                                      (static_cast<std::uint32_t>(stream) << 24),
               step, 0}} {}
+
+  /// The same sequence, with its first `blocks` Philox blocks already computed
+  /// (4 words each, in counter order; e.g. by a vectorised batch), which must
+  /// outlive the generator. Draws are identical to the plain constructor's.
+  CounterRng(std::uint64_t seed, Stream stream, std::uint32_t step, std::uint64_t agent, const std::uint32_t* blocks,
+             std::uint32_t count) noexcept
+      : CounterRng(seed, stream, step, agent) {
+    pre_ = blocks;
+    pre_blocks_ = count;
+  }
+
+  /// The Philox counter of block `block` of (stream, step, agent), as the
+  /// generator uses it: (agent low, agent high ^ stream << 24, step, block).
+  static constexpr std::uint32_t counter_word1(Stream stream, std::uint64_t agent) noexcept {
+    return static_cast<std::uint32_t>(agent >> 32) ^ (static_cast<std::uint32_t>(stream) << 24);
+  }
 
   /// Next raw 32-bit word. Words are produced four at a time per Philox call.
   std::uint32_t next_u32() noexcept {
@@ -57,17 +100,29 @@ class CounterRng {
   /// Exponential with rate 1.
   double exponential() noexcept { return -std::log(uniform()); }
 
-  /// Standard normal (Box-Muller; the second variate of a pair is kept for the next call).
+  /// Standard normal by the 128-layer ziggurat: one 32-bit word (7 bits pick
+  /// the layer, 25 the position) for 98.8% of draws, more words otherwise.
   double normal() noexcept {
-    if (has_spare_) {
-      has_spare_ = false;
-      return spare_;
+    const auto& z = detail::kZiggurat;
+    for (;;) {
+      const std::uint32_t w = next_u32();
+      const int i = static_cast<int>(w & 0x7F);
+      const double u = (static_cast<double>(w >> 7) + 0.5) * 0x1.0p-24 - 1.0;  // (-1, 1)
+      if (std::fabs(u) < z.ratio[i]) return u * z.x[i];  // inside the layer's rectangle
+      if (i == 0) {  // the tail beyond kR (Marsaglia 1964)
+        double x = 0.0, y = 0.0;
+        do {
+          x = std::log(uniform()) / detail::Ziggurat::kR;
+          y = std::log(uniform());
+        } while (-2.0 * y < x * x);
+        return u < 0.0 ? x - detail::Ziggurat::kR : detail::Ziggurat::kR - x;
+      }
+      // The wedge between the rectangle and the density.
+      const double x = u * z.x[i];
+      const double f0 = std::exp(-0.5 * (z.x[i] * z.x[i] - x * x));
+      const double f1 = std::exp(-0.5 * (z.x[i + 1] * z.x[i + 1] - x * x));
+      if (f1 + uniform() * (f0 - f1) < 1.0) return x;
     }
-    const double r = std::sqrt(-2.0 * std::log(uniform()));
-    const double theta = 2.0 * std::numbers::pi * uniform();
-    spare_ = r * std::sin(theta);
-    has_spare_ = true;
-    return r * std::cos(theta);
   }
 
   /// Gamma(shape, 1) by Marsaglia and Tsang (2000); shape > 0.
@@ -104,7 +159,12 @@ class CounterRng {
 
  private:
   void refill() noexcept {
-    block_ = r123::Philox4x32{}(ctr_, key_);
+    if (ctr_.v[3] < pre_blocks_) {
+      const std::uint32_t* p = pre_ + 4 * static_cast<std::size_t>(ctr_.v[3]);
+      block_ = {{p[0], p[1], p[2], p[3]}};
+    } else {
+      block_ = r123::Philox4x32{}(ctr_, key_);
+    }
     ++ctr_.v[3];
     used_ = 0;
   }
@@ -113,8 +173,8 @@ class CounterRng {
   r123::Philox4x32::ctr_type ctr_;
   r123::Philox4x32::ctr_type block_{};
   int used_ = 4;
-  bool has_spare_ = false;
-  double spare_ = 0.0;
+  const std::uint32_t* pre_ = nullptr;
+  std::uint32_t pre_blocks_ = 0;
 };
 
 }  // namespace cxsim

@@ -3,11 +3,11 @@
 /// The customer rules of one step: birth, purchase (utility, choice,
 /// experience, loyalty, trust, word of mouth) and exit.
 ///
-/// `CustomerKernel::process` handles one customer for step t: it reads only the
-/// customer's own columns and its contacts' visible words of the previous step,
-/// and writes only its own columns and its own visible word of this step. It is
-/// therefore safe to call for different customers concurrently, and the result
-/// does not depend on the order of calls.
+/// `CustomerKernel::process_range` handles the customers of a range for step t:
+/// each reads only its own record and its contacts' visible words as of the
+/// previous step, and writes only its own record and visible entry. It is
+/// therefore safe to call for disjoint ranges concurrently, and the result does
+/// not depend on the order of calls.
 
 #include <array>
 #include <cstddef>
@@ -16,6 +16,7 @@
 
 #include <Eigen/Core>
 
+#include "cxsim/core/rng.hpp"
 #include "cxsim/model/network.hpp"
 #include "cxsim/model/panel.hpp"
 #include "cxsim/model/population.hpp"
@@ -72,6 +73,14 @@ struct StepContext {
   float segment_threshold = 0.2f;
   float salience_threshold = 0.5f;
   const PanelSample* panel = nullptr;  ///< null: no panel
+
+  // Derived from the above by CustomerKernel::prepare, in the layout the purchase loop reads.
+  std::array<float, kMaxBrands> time_term{};   ///< beta_time x time_cost
+  std::array<float, kMaxBrands> money_term{};  ///< beta_money x money
+  std::array<float, kMaxBrands> quality{};
+  std::array<float, kMaxBrands> action{};
+  std::array<float, kMaxBrands> loyalty_bonus{};
+  std::array<float, kMaxDimensions * kMaxBrands> stance_by_dim{};  ///< K x brands: stance_t[d * brands + b]
 };
 
 /// Applies the model's customer rules. Holds references to the immutable spec,
@@ -80,12 +89,17 @@ class CustomerKernel {
  public:
   CustomerKernel(const ScenarioSpec& spec, const Timeline& timeline, const SmallWorld& network);
 
-  /// Creates customer i of the initial population (birth at step 0, initial
-  /// brand chosen by the base utilities). `ctx` gives brand conditions at step 0.
-  void init(Population& pop, std::size_t i, const StepContext& ctx) const;
+  /// Creates customers [begin, end) of the initial population (birth at step 0,
+  /// initial brand chosen by the base utilities). `ctx` gives brand conditions at step 0.
+  void init(Population& pop, std::size_t begin, std::size_t end, const StepContext& ctx) const;
 
-  /// Processes customer i at step ctx.t if it has an event then. Tallies into `tally`.
-  void process(Population& pop, std::size_t i, const StepContext& ctx, Tally& tally) const;
+  /// Fills the derived fields of `ctx` from its brand views and stances.
+  void prepare(StepContext& ctx) const;
+
+  /// Processes every customer in [begin, end) with an event at step ctx.t (a
+  /// purchase, or an exit and the entrant that replaces it). Tallies into `tally`.
+  void process_range(Population& pop, std::size_t begin, std::size_t end, const StepContext& ctx,
+                     Tally& tally) const;
 
   /// Values of customer i at step t: its cohort's drifting mean plus its own
   /// lasting deviation (K floats into `out`).
@@ -104,11 +118,19 @@ class CustomerKernel {
                                    const BrandView& brand, float* parts = nullptr) const noexcept;
 
  private:
-  void birth(Population& pop, std::size_t i, int t, int cohort, bool initial) const;
-  void purchase(Population& pop, std::size_t i, const StepContext& ctx, Tally& tally) const;
+  /// Draws the lasting attributes and the exit step of customer i, born at step
+  /// t; returns the step of its first purchase (kNever: none).
+  /// `birth_blocks` and `schedule_block`: the first Philox blocks of the kBirth
+  /// and kSchedule sequences if already computed, or null.
+  std::uint16_t birth(Population& pop, std::size_t i, int t, int cohort, bool initial,
+                      const std::uint32_t* birth_blocks, const std::uint32_t* schedule_block) const;
+  void init_one(Population& pop, std::size_t i, const StepContext& ctx, const std::uint32_t* state,
+                const std::uint32_t* born, const std::uint32_t* schedule) const;
+  void run_batch(Population& pop, const std::uint32_t* who, int count, const StepContext& ctx, Tally& tally) const;
+  void purchase(Population& pop, std::size_t i, const std::uint32_t* draws, const std::uint32_t* contacts,
+                const StepContext& ctx, Tally& tally) const;
   void enter(Population& pop, std::size_t i, const StepContext& ctx, Tally& tally) const;
-  void schedule_exit(Population& pop, std::size_t i, int after, CounterRng& rng) const;
-  void schedule_purchase(Population& pop, std::size_t i, int after, CounterRng& rng) const;
+  [[nodiscard]] std::uint16_t exit_after(int after, CounterRng& rng) const;
   [[nodiscard]] std::uint8_t commitment(float salience, float trust, float alignment) const noexcept;
 
   const ScenarioSpec& spec_;
@@ -117,6 +139,9 @@ class CustomerKernel {
   std::vector<double> cohort_cum_;
   float beta_life_, beta_time_, beta_money_, beta_social_, beta_wom_;
   float hypocrisy_, inv_credible_range_;
+  float gain_promoter_, gain_passive_, loss_detractor_;
+  std::array<std::uint16_t, kMaxBrands> initial_trust_{};  ///< x 65535
+  std::array<float, 256> log_retention_{};  ///< ln(1 - decay x (1 - c / 255)) for commitment c (x 255)
 };
 
 }  // namespace cxsim

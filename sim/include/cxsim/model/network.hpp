@@ -7,12 +7,17 @@
 /// drawn other customer. Whether and where a slot is rewired is a pure function
 /// of (seed, i, slot), so the network costs no memory, is the same for any
 /// thread or process count, and keeps most contacts close to i in memory.
+/// The function is the SplitMix64 sequence of the seed at position
+/// i x degree + slot: the high 32 bits of that 64-bit word decide whether the
+/// slot is rewired, the low 32 bits where to (one multiply-xorshift chain per
+/// slot, several times cheaper than a Philox block, and the graph is drawn
+/// again at every purchase).
 /// Ties are directed (i listens to its contacts); with p = 0 they are symmetric.
 
 #include <cstddef>
 #include <cstdint>
 
-#include "cxsim/core/rng.hpp"
+#include "cxsim/core/fastmath.hpp"
 
 namespace cxsim {
 
@@ -21,28 +26,33 @@ class SmallWorld {
   /// \param n customers, \param degree contacts per customer (even, < n),
   /// \param rewire probability that a lattice tie is redirected, [0, 1].
   SmallWorld(std::uint64_t seed, std::size_t n, int degree, double rewire) noexcept
-      : seed_(seed), n_(n), degree_(degree),
+      : key_(splitmix64(seed ^ 0x6E6574776F726B21ull)), n_(n), degree_(degree),
         threshold_(rewire >= 1.0 ? 0xFFFFFFFFull + 1 : static_cast<std::uint64_t>(rewire * 4294967296.0)) {}
 
   [[nodiscard]] int degree() const noexcept { return degree_; }
 
-  /// Writes the `degree()` contacts of customer i to `out`.
-  void contacts(std::size_t i, std::uint32_t* out) const noexcept {
+  /// Writes the `degree()` contacts of customer i to `out`; returns a bit mask
+  /// of the slots that were rewired (slots >= 64 are not flagged).
+  std::uint64_t contacts(std::size_t i, std::uint32_t* out) const noexcept {
     const int half = degree_ / 2;
+    std::uint64_t rewired = 0;
     if (threshold_ == 0) {
       for (int j = 0; j < degree_; ++j) out[j] = lattice(i, j, half);
-      return;
+      return 0;
     }
-    CounterRng rng(seed_, Stream::kNetwork, 0, i);
+    const std::uint64_t first = static_cast<std::uint64_t>(i) * static_cast<std::uint64_t>(degree_);
     for (int j = 0; j < degree_; ++j) {
-      if (rng.next_u32() < threshold_) {
+      const std::uint64_t h = splitmix64(key_ + (first + static_cast<std::uint64_t>(j) + 1) * 0x9E3779B97F4A7C15ull);
+      if ((h >> 32) < threshold_) {
         // Uniform over the n-1 other customers (Lemire's multiply-shift).
-        auto other = static_cast<std::size_t>((static_cast<std::uint64_t>(rng.next_u32()) * (n_ - 1)) >> 32);
+        auto other = static_cast<std::size_t>(((h & 0xFFFFFFFFull) * (n_ - 1)) >> 32);
         out[j] = static_cast<std::uint32_t>(other >= i ? other + 1 : other);
+        rewired |= std::uint64_t{1} << (j & 63);
       } else {
         out[j] = lattice(i, j, half);
       }
     }
+    return rewired;
   }
 
  private:
@@ -55,7 +65,7 @@ class SmallWorld {
     return static_cast<std::uint32_t>(j);
   }
 
-  std::uint64_t seed_;
+  std::uint64_t key_;
   std::size_t n_;
   int degree_;
   std::uint64_t threshold_;

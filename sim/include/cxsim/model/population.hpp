@@ -1,17 +1,40 @@
 #pragma once
 /// \file
-/// The customers, stored column-wise (structure of arrays).
+/// The customers: one fixed-size record per customer plus two small columns.
 ///
-/// Layout is chosen for throughput at tens of millions of customers: compact
-/// fixed-point columns, per-customer times instead of per-step flags (work is
-/// proportional to the customers who act in a step, not to the population),
-/// and only the state neighbours read (the "visible" word) double-buffered.
-/// Bytes per customer: 26 + K + 2B (K dimensions, B brands); 46 at K=4, B=8.
+/// Layout is chosen for throughput at tens of millions of customers, where a
+/// step visits only the customers who act (about one in twelve each week):
+///
+/// - `next_event` (2 bytes): the step at which the customer next acts. It is
+///   the only column the step scans in full, sequentially.
+/// - `visible` (8 bytes): what contacts read (current brand, sentiment of the
+///   last experience, trust in the current brand) together with the same word
+///   as it was before the last write, the step of that write (`t_last`, the
+///   last purchase or entry) and the loyalty as of `t_last`. A reader at step t
+///   takes the previous word if the contact wrote at step t, so everyone reads
+///   the state as of the end of step t - 1 whatever the processing order,
+///   without a second buffer or a catch-up visit. Words are read and written
+///   whole (atomically), so concurrent readers see either version and pick the
+///   same one.
+/// - `records` (12 + 2B + K bytes, padded to 4): everything else a purchase
+///   reads or writes, contiguous, so that a purchaser costs one or two cache
+///   lines instead of one line in each of a dozen columns.
+///
+/// Bytes per customer: 10 + round_up(12 + 2B + K, 4); 42 at K=4, B=8.
+/// Large arrays are anonymous memory mappings: their pages are zeroed by the
+/// kernel when first written (no separate zeroing pass) and use transparent
+/// huge pages where the system allows.
 
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <new>
 #include <span>
-#include <vector>
+#include <utility>
 
 namespace cxsim {
 
@@ -39,71 +62,182 @@ struct Visible {
   }
 };
 
+/// The 64-bit `visible` entry: current word (bits 0-15), the word before the
+/// last write (16-31), step of the last write t_last (32-47), loyalty as of
+/// t_last x 65535 (48-63).
+struct VisibleState {
+  std::uint16_t word = 0;
+  std::uint16_t previous = 0;
+  std::uint16_t t_last = 0;
+  std::uint16_t loyalty = 0;
+
+  [[nodiscard]] static constexpr VisibleState unpack(std::uint64_t x) noexcept {
+    return {static_cast<std::uint16_t>(x), static_cast<std::uint16_t>(x >> 16), static_cast<std::uint16_t>(x >> 32),
+            static_cast<std::uint16_t>(x >> 48)};
+  }
+  [[nodiscard]] constexpr std::uint64_t pack() const noexcept {
+    return std::uint64_t{word} | (std::uint64_t{previous} << 16) | (std::uint64_t{t_last} << 32) |
+           (std::uint64_t{loyalty} << 48);
+  }
+  /// The word as contacts see it during step t: as of the end of step t - 1.
+  [[nodiscard]] static constexpr std::uint16_t word_for_readers(std::uint64_t x, int t) noexcept {
+    return static_cast<std::uint16_t>(static_cast<int>((x >> 32) & 0xFFFF) == t ? x >> 16 : x);
+  }
+};
+
 /// Fixed-point scales of the compact columns.
 inline constexpr float kUnit16 = 65535.0f;      ///< loyalty and trust: value x 65535
 inline constexpr float kDevScale = 63.5f;       ///< values and salience deviations in [-2, 2]: x 63.5
 inline constexpr float kWeightScale = 85.0f;    ///< life/time/money weights in [0, 3]: x 85
 
+/// An array of trivially copyable T in its own anonymous mapping, zero-filled.
+template <class T>
+class LargeArray {
+ public:
+  LargeArray() = default;
+  explicit LargeArray(std::size_t n) : n_(n) {
+    if (n == 0) return;
+    bytes_ = n * sizeof(T);
+    // Mapped with 2 MiB to spare so the data can start on a huge-page boundary
+    // (untouched pages cost no memory).
+    mapped_ = bytes_ + kHugePage;
+    void* p = mmap(nullptr, mapped_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    base_ = p;
+    const auto at = (reinterpret_cast<std::uintptr_t>(p) + kHugePage - 1) / kHugePage * kHugePage;
+    data_ = reinterpret_cast<T*>(at);
+#ifdef MADV_HUGEPAGE
+    if (bytes_ >= kHugePage) madvise(data_, bytes_, MADV_HUGEPAGE);
+#endif
+  }
+  LargeArray(const LargeArray&) = delete;
+  LargeArray& operator=(const LargeArray&) = delete;
+  LargeArray(LargeArray&& o) noexcept { take(o); }
+  LargeArray& operator=(LargeArray&& o) noexcept {
+    if (this != &o) {
+      release();
+      take(o);
+    }
+    return *this;
+  }
+  ~LargeArray() { release(); }
+
+  [[nodiscard]] T* data() noexcept { return data_; }
+  [[nodiscard]] const T* data() const noexcept { return data_; }
+  [[nodiscard]] std::size_t size() const noexcept { return n_; }
+  T& operator[](std::size_t i) noexcept { return data_[i]; }
+  const T& operator[](std::size_t i) const noexcept { return data_[i]; }
+  [[nodiscard]] std::span<const T> span() const noexcept { return {data_, n_}; }
+  bool operator==(const LargeArray& o) const noexcept {
+    return n_ == o.n_ && (n_ == 0 || std::memcmp(data_, o.data_, bytes_) == 0);
+  }
+
+ private:
+  static constexpr std::size_t kHugePage = std::size_t{2} << 20;
+  void take(LargeArray& o) noexcept {
+    base_ = std::exchange(o.base_, nullptr);
+    data_ = std::exchange(o.data_, nullptr);
+    n_ = std::exchange(o.n_, 0);
+    bytes_ = std::exchange(o.bytes_, 0);
+    mapped_ = std::exchange(o.mapped_, 0);
+  }
+  void release() noexcept {
+    if (base_ != nullptr) munmap(base_, mapped_);
+    base_ = nullptr;
+    data_ = nullptr;
+  }
+  void* base_ = nullptr;
+  T* data_ = nullptr;
+  std::size_t n_ = 0;
+  std::size_t bytes_ = 0;
+  std::size_t mapped_ = 0;
+};
+
 /// All customers. Index i is the customer's position on the network ring.
+///
+/// Record of customer i (offsets in bytes): purchase rate (float, 0), exit
+/// step (uint16, 4), trust in each brand (B x uint16 x 65535, 6), then bytes:
+/// cohort, commitment (x 255), salience deviation (int8 x 63.5), life/time/money
+/// weights (3 x uint8 x 85), values deviations (K x int8 x 63.5). Values and
+/// salience deviations are from the cohort mean at birth and last for life;
+/// commitment is the values-grounded share of loyalty that does not decay.
 struct Population {
   std::size_t n = 0;  ///< customers
   int k = 0;          ///< value dimensions
   int brands = 0;
+  std::size_t stride = 0;  ///< bytes per record
 
-  // Set at birth (initial population or entry), never changed afterwards.
-  std::vector<std::uint8_t> cohort;
-  std::vector<std::uint16_t> birth;        ///< step of birth (0 for the initial population)
-  std::vector<std::int8_t> values_dev;     ///< n x k: own values minus the cohort mean at birth (lasting)
-  std::vector<std::int8_t> salience_dev;   ///< own salience minus the cohort mean at birth (lasting)
-  std::vector<std::uint8_t> weights;       ///< n x 3: life, time, money weights (sum 3)
-  std::vector<float> rate;                 ///< category purchase rate per step at demand 1
+  LargeArray<std::uint16_t> next_event;  ///< step of the customer's next purchase or exit (kNever: none)
+  LargeArray<std::uint64_t> visible;     ///< VisibleState, read by contacts
+  LargeArray<std::uint8_t> records;      ///< n x stride
 
-  // Schedule: the next step at which something happens to the customer.
-  std::vector<std::uint16_t> next_event;     ///< min of the three below (and catch-up of the visible word)
-  std::vector<std::uint16_t> next_purchase;  ///< step of the next purchase
-  std::vector<std::uint16_t> exit_step;      ///< step at which the customer leaves the market
-  std::vector<std::uint16_t> t_last;         ///< step of the last purchase or of entry
-
-  // Relationship state, read and written only by the customer itself.
-  std::vector<std::uint16_t> loyalty;  ///< loyalty to the current brand as of t_last (x 65535)
-  std::vector<std::uint8_t> commitment;  ///< values-grounded share of loyalty that does not decay (x 255)
-  std::vector<std::uint16_t> trust;    ///< n x brands: trust in each brand's stated values (x 65535)
-
-  /// Visible word, double-buffered: during step t contacts read visible[t % 2]
-  /// and the customer writes visible[(t + 1) % 2].
-  std::vector<std::uint16_t> visible[2];
-
-  /// Allocates every column for n customers (contents unspecified).
+  /// Allocates every column for n customers (zero-filled).
   void resize(std::size_t customers, int dimensions, int brand_count) {
     n = customers;
     k = dimensions;
     brands = brand_count;
-    cohort.resize(n);
-    birth.resize(n);
-    values_dev.resize(n * static_cast<std::size_t>(k));
-    salience_dev.resize(n);
-    weights.resize(n * 3);
-    rate.resize(n);
-    next_event.resize(n);
-    next_purchase.resize(n);
-    exit_step.resize(n);
-    t_last.resize(n);
-    loyalty.resize(n);
-    commitment.resize(n);
-    trust.resize(n * static_cast<std::size_t>(brands));
-    visible[0].resize(n);
-    visible[1].resize(n);
+    stride = (bytes_of_record() + 3) / 4 * 4;
+    next_event = LargeArray<std::uint16_t>(n);
+    visible = LargeArray<std::uint64_t>(n);
+    records = LargeArray<std::uint8_t>(n * stride);
   }
 
   /// Bytes of customer state per customer.
-  [[nodiscard]] std::size_t bytes_per_customer() const noexcept {
-    return 1 + 2 + static_cast<std::size_t>(k) + 1 + 3 + 4 + 4 * 2 + 2 + 1 +
-           2 * static_cast<std::size_t>(brands) + 2 * 2;
+  [[nodiscard]] std::size_t bytes_per_customer() const noexcept { return sizeof(std::uint16_t) + sizeof(std::uint64_t) + stride; }
+
+  // Record fields.
+  [[nodiscard]] std::uint8_t* record(std::size_t i) noexcept { return records.data() + i * stride; }
+  [[nodiscard]] const std::uint8_t* record(std::size_t i) const noexcept { return records.data() + i * stride; }
+  [[nodiscard]] float& rate(std::size_t i) noexcept { return *reinterpret_cast<float*>(record(i)); }
+  [[nodiscard]] float rate(std::size_t i) const noexcept { return *reinterpret_cast<const float*>(record(i)); }
+  [[nodiscard]] std::uint16_t& exit_step(std::size_t i) noexcept { return *reinterpret_cast<std::uint16_t*>(record(i) + 4); }
+  [[nodiscard]] std::uint16_t exit_step(std::size_t i) const noexcept {
+    return *reinterpret_cast<const std::uint16_t*>(record(i) + 4);
+  }
+  [[nodiscard]] std::span<std::uint16_t> trust_of(std::size_t i) noexcept {
+    return {reinterpret_cast<std::uint16_t*>(record(i) + 6), static_cast<std::size_t>(brands)};
+  }
+  [[nodiscard]] std::span<const std::uint16_t> trust_of(std::size_t i) const noexcept {
+    return {reinterpret_cast<const std::uint16_t*>(record(i) + 6), static_cast<std::size_t>(brands)};
+  }
+  [[nodiscard]] std::uint8_t& cohort(std::size_t i) noexcept { return record(i)[bytes_at()]; }
+  [[nodiscard]] std::uint8_t cohort(std::size_t i) const noexcept { return record(i)[bytes_at()]; }
+  [[nodiscard]] std::uint8_t& commitment(std::size_t i) noexcept { return record(i)[bytes_at() + 1]; }
+  [[nodiscard]] std::uint8_t commitment(std::size_t i) const noexcept { return record(i)[bytes_at() + 1]; }
+  [[nodiscard]] std::int8_t& salience_dev(std::size_t i) noexcept {
+    return *reinterpret_cast<std::int8_t*>(record(i) + bytes_at() + 2);
+  }
+  [[nodiscard]] std::int8_t salience_dev(std::size_t i) const noexcept {
+    return static_cast<std::int8_t>(record(i)[bytes_at() + 2]);
+  }
+  /// Life, time and money weights (x 85).
+  [[nodiscard]] std::uint8_t* weights(std::size_t i) noexcept { return record(i) + bytes_at() + 3; }
+  [[nodiscard]] const std::uint8_t* weights(std::size_t i) const noexcept { return record(i) + bytes_at() + 3; }
+  /// K values deviations (x 63.5).
+  [[nodiscard]] std::int8_t* values_dev(std::size_t i) noexcept {
+    return reinterpret_cast<std::int8_t*>(record(i) + bytes_at() + 6);
+  }
+  [[nodiscard]] const std::int8_t* values_dev(std::size_t i) const noexcept {
+    return reinterpret_cast<const std::int8_t*>(record(i) + bytes_at() + 6);
   }
 
-  [[nodiscard]] std::span<std::uint16_t> trust_of(std::size_t i) noexcept {
-    return {trust.data() + i * static_cast<std::size_t>(brands), static_cast<std::size_t>(brands)};
+  // The visible entry.
+  [[nodiscard]] std::uint64_t visible_state(std::size_t i) const noexcept {
+    return std::atomic_ref<std::uint64_t>(const_cast<std::uint64_t&>(visible[i])).load(std::memory_order_relaxed);
   }
+  void set_visible_state(std::size_t i, const VisibleState& s) noexcept {
+    std::atomic_ref<std::uint64_t>(visible[i]).store(s.pack(), std::memory_order_relaxed);
+  }
+  /// What customer i shows at the end of the last step processed (its current brand etc.).
+  [[nodiscard]] Visible current(std::size_t i) const noexcept {
+    return Visible::unpack(static_cast<std::uint16_t>(visible_state(i)));
+  }
+  /// Step of customer i's last purchase or entry.
+  [[nodiscard]] int t_last(std::size_t i) const noexcept { return VisibleState::unpack(visible_state(i)).t_last; }
+
+ private:
+  [[nodiscard]] std::size_t bytes_at() const noexcept { return 6 + 2 * static_cast<std::size_t>(brands); }
+  [[nodiscard]] std::size_t bytes_of_record() const noexcept { return bytes_at() + 6 + static_cast<std::size_t>(k); }
 };
 
 }  // namespace cxsim
