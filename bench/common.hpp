@@ -1,8 +1,15 @@
 #pragma once
 // Shared set-up of the benchmark suites: the throughput scenario
-// (bench/scenarios/throughput.toml) at a chosen size, and a simulation advanced
-// past its start-up transient. Everything here runs outside timed regions.
+// (bench/scenarios/throughput.toml) at a chosen size, a simulation advanced
+// past its start-up transient, and a loop that runs serially (the reference)
+// or on a TBB arena of a given size. Set-up runs outside timed regions.
 
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/task_arena.h>
+
+#include <algorithm>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -18,5 +25,43 @@ inline std::shared_ptr<const ScenarioSpec> throughput_spec(std::int64_t customer
       load_scenario(std::string(CXSIM_SOURCE_DIR) + "/bench/scenarios/throughput.toml",
                     {"population.customers=" + std::to_string(customers), "scenario.steps=" + std::to_string(steps)}));
 }
+
+/// A simulation of the throughput scenario after 5 steps, built once per size
+/// and kept for the whole benchmark run (parts read its population).
+inline Simulation& settled(std::int64_t customers) {
+  static std::map<std::int64_t, std::unique_ptr<Simulation>> cache;
+  auto& sim = cache[customers];
+  if (!sim) {
+    sim = std::make_unique<Simulation>(throughput_spec(customers), ExecutionPolicy{2, false});
+    for (int t = 0; t < 5; ++t) sim->step();
+  }
+  return *sim;
+}
+
+/// Runs fn(begin, end) over [0, n): serially in chunks of `grain`, or with TBB
+/// on `threads` threads, as the engine does.
+template <class F>
+void over(std::size_t n, bool serial, int threads, F&& fn, std::size_t grain = 8192) {
+  if (serial) {
+    for (std::size_t b = 0; b < n; b += grain) fn(b, std::min(n, b + grain));
+    return;
+  }
+  static std::map<int, std::unique_ptr<tbb::task_arena>> arenas;
+  auto& arena = arenas[threads];
+  if (!arena) arena = std::make_unique<tbb::task_arena>(threads);
+  arena->execute([&] {
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, grain),
+                      [&](const tbb::blocked_range<std::size_t>& r) { fn(r.begin(), r.end()); });
+  });
+}
+
+/// Registers `fn` as serial/1 thread and TBB/1 and 2 threads at each size.
+#define CXSIM_BENCH_MODES(fn, ...)                                                                                 \
+  BENCHMARK_CAPTURE(fn, serial, true)->Args({__VA_ARGS__, 1})->Unit(benchmark::kMillisecond)->UseRealTime();        \
+  BENCHMARK_CAPTURE(fn, tbb, false)                                                                                \
+      ->Args({__VA_ARGS__, 1})                                                                                     \
+      ->Args({__VA_ARGS__, 2})                                                                                     \
+      ->Unit(benchmark::kMillisecond)                                                                              \
+      ->UseRealTime()
 
 }  // namespace cxsim::bench

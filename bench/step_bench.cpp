@@ -1,6 +1,7 @@
 // One whole simulation step of the throughput scenario, serial reference and
-// TBB side by side. Items processed are customer-steps. Set-up is outside the
-// timed region; a step does no I/O (observers are not attached).
+// TBB side by side (items: customer-steps), and building the initial
+// population (items: customers). Set-up is outside the timed region; a step
+// does no I/O (observers are not attached).
 
 #include <benchmark/benchmark.h>
 
@@ -20,6 +21,16 @@ void BM_Step(benchmark::State& state, bool serial) {
 void BM_StepSerial(benchmark::State& state) { BM_Step(state, true); }
 void BM_StepTbb(benchmark::State& state) { BM_Step(state, false); }
 
+void BM_Init(benchmark::State& state, bool serial) {
+  const auto customers = state.range(0);
+  const auto spec = cxsim::bench::throughput_spec(customers);
+  for (auto _ : state) {
+    cxsim::Simulation sim(spec, {static_cast<int>(state.range(1)), serial});
+    benchmark::DoNotOptimize(&sim);
+  }
+  state.SetItemsProcessed(state.iterations() * customers);
+}
+
 }  // namespace
 
 BENCHMARK(BM_StepSerial)->Args({100'000, 1})->Args({1'000'000, 1})->Args({10'000'000, 1})->Unit(benchmark::kMillisecond)->UseRealTime();
@@ -30,5 +41,7 @@ BENCHMARK(BM_StepTbb)
     ->Args({10'000'000, 2})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
+
+CXSIM_BENCH_MODES(BM_Init, 1'000'000);
 
 BENCHMARK_MAIN();

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <cmath>
 
 #include "cxsim/core/rng.hpp"
@@ -107,6 +109,28 @@ TEST(Timeline, PurchaseTimesAreExactPerStepBernoulli) {
   for (int t = 20; t < 40; ++t) EXPECT_EQ(first[t], 0) << "no purchases while demand is 0";
   EXPECT_EQ(timeline.next_purchase(99, rate, 0.01), -1);
   EXPECT_EQ(timeline.next_purchase(5, 0.0, 0.01), -1);
+}
+
+TEST(Timeline, PurchaseTimeIsTheLowerBoundOfCumulativeDemand) {
+  // next_purchase guesses from the demand in force and corrects on the real
+  // sums: it must equal the plain binary search, across demand changes and
+  // the zero-demand stretch, for any start, rate and draw.
+  const ScenarioSpec spec = timeline_spec();
+  const Timeline timeline(spec);
+  std::vector<double> cum(1, 0.0);
+  for (int t = 0; t < timeline.steps(); ++t) cum.push_back(cum.back() + timeline.demand(t));
+  for (int j = 0; j < 200000; ++j) {
+    CounterRng r(11, Stream::kSchedule, 0, static_cast<std::uint64_t>(j));
+    const int after = static_cast<int>(r.next_u32() % static_cast<std::uint32_t>(timeline.steps() + 1)) - 1;
+    const double rate = 0.001 + 3.0 * r.uniform() * r.uniform();
+    const double e = r.exponential();
+    const double need = cum[static_cast<std::size_t>(after + 1)] + e / rate;
+    const auto it = std::lower_bound(cum.begin() + after + 2, cum.end(), need);
+    const int expected = after + 2 > static_cast<int>(cum.size()) || it == cum.end()
+                             ? -1
+                             : static_cast<int>(it - cum.begin()) - 1;
+    ASSERT_EQ(timeline.next_purchase(after, rate, e), expected) << "after " << after << ", rate " << rate << ", e " << e;
+  }
 }
 
 TEST(Timeline, CohortMeansDriftTowardMovedTargets) {

@@ -33,35 +33,9 @@ std::int8_t to_dev(double x) noexcept {
 }
 std::uint16_t to_step(int t) noexcept { return t < 0 ? kNever : static_cast<std::uint16_t>(t); }
 
-/// c ? a : b without a branch (so that loops containing it vectorise).
-float select(bool c, float a, float b) noexcept {
-  const std::int32_t m = -static_cast<std::int32_t>(c);
-  return std::bit_cast<float>((std::bit_cast<std::int32_t>(a) & m) | (std::bit_cast<std::int32_t>(b) & ~m));
-}
-
 /// Uniforms from raw Philox words, as CounterRng makes them.
 float word_to_float(std::uint32_t w) noexcept { return (static_cast<float>(w >> 9) + 0.5f) * 0x1.0p-23f; }
 double word_to_double(std::uint32_t w) noexcept { return (static_cast<double>(w) + 0.5) * 0x1.0p-32; }
-
-/// Index of the first cumulative weight above u, or n if none (cum is
-/// nondecreasing, so this is the number of weights at or below u).
-template <class T>
-int pick(const T* cum, int n, T u) noexcept {
-  int below = 0;
-  for (int b = 0; b < n; ++b) below += cum[b] <= u;
-  return below;
-}
-
-/// Draws an index with probability proportional to exp(utility).
-int choose_logit(const float* utility, int n, float u) noexcept {
-  float cum[kMaxBrands];
-  float top = utility[0];
-  for (int b = 1; b < n; ++b) top = std::max(top, utility[b]);
-  for (int b = 0; b < n; ++b) cum[b] = fast_exp(utility[b] - top);
-  float total = 0.0f;
-  for (int b = 0; b < n; ++b) cum[b] = total += cum[b];
-  return std::min(pick(cum, n, u * total), n - 1);
-}
 
 /// Events handled together: contacts and random words are computed for the
 /// whole batch first, so that the memory the purchases read is already on its way.
@@ -381,20 +355,7 @@ void CustomerKernel::purchase(Population& pop, std::size_t i, const std::uint32_
   // Word of mouth and social proof: what contacts did and said as of last step.
   const int degree = network_.degree();
   const auto wom_rate = static_cast<float>(spec_.trust.wom_rate);
-  // All words are loaded first (independent loads), then applied in contact
-  // order without branches: a contact with no experience yet (sentiment none)
-  // adds to social proof only.
-  std::uint16_t seen[kMaxDegree];
-  for (int j = 0; j < degree; ++j) seen[j] = VisibleState::word_for_readers(pop.visible_state(contacts[j]), t);
-  static constexpr float kNetPromoter[4] = {0.0f, -1.0f, 0.0f, 1.0f};  // by Sentiment
-  for (int j = 0; j < degree; ++j) {
-    const Visible o = Visible::unpack(seen[j]);
-    const auto s_o = static_cast<unsigned>(o.sentiment);
-    users[o.brand] += 1.0f;
-    net_promoters[o.brand] += kNetPromoter[s_o];
-    const float before = trust[o.brand];
-    trust[o.brand] = select(s_o != 0, before + wom_rate * (o.trust / 255.0f - before), before);
-  }
+  word_of_mouth(pop, contacts, degree, t, wom_rate, trust, users, net_promoters);
 
   // Draws of the purchase stream, in order: lead, choice, support need,
   // resolution, satisfaction, time to the next purchase.

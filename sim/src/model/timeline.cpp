@@ -59,19 +59,40 @@ Timeline::Timeline(const ScenarioSpec& spec)
   for (std::size_t t = 0; t < T; ++t) cum_demand_[t + 1] = cum_demand_[t] + demand_[t];
 
   loyalty_decay_ = powers(1.0 - spec.loyalty.decay, steps_);
+
+  run_end_.resize(T);
+  for (std::size_t t = T; t-- > 0;)
+    run_end_[t] = t + 1 < T && demand_[t + 1] == demand_[t] ? run_end_[t + 1] : t + 1;
 }
 
 int Timeline::next_purchase(int after, double rate, double e) const noexcept {
   if (rate <= 0.0) return -1;
   // Smallest t > after with rate * (cum(t + 1) - cum(after + 1)) >= e.
   const double need = cum_demand_[static_cast<std::size_t>(after + 1)] + e / rate;
-  // First index in [after + 2, T] with cum >= need (lower_bound), by halving
-  // without branches: the comparisons are unpredictable.
-  std::size_t lo = static_cast<std::size_t>(after + 2);
+  // lower_bound over cum[after + 2 .. T] for need. Demand is piecewise
+  // constant, so a guess from the demand in force is right or off by one;
+  // a few probes of the real sums then give exactly the lower_bound.
+  const std::size_t first = static_cast<std::size_t>(after + 2);
   const std::size_t end = cum_demand_.size();
-  if (lo >= end) return -1;
-  std::size_t len = end - lo;
+  if (first >= end) return -1;
   const double* cum = cum_demand_.data();
+  const auto from = static_cast<std::size_t>(after + 1);  // first candidate step
+  const double d = demand_[from];
+  const std::size_t run_end = run_end_[from];  // cum[first .. run_end] cover the steps with demand d
+  std::size_t lo = run_end;
+  if (d > 0.0) {
+    const double steps = std::ceil((need - cum[from]) / d);
+    if (steps <= static_cast<double>(run_end - from)) {
+      lo = std::clamp(from + static_cast<std::size_t>(std::max(1.0, steps)), first, run_end);
+      while (lo > first && cum[lo - 1] >= need) --lo;
+      while (lo < end && cum[lo] < need) ++lo;
+      if (lo == end) return -1;
+      return static_cast<int>(lo) - 1;
+    }
+  }
+  if (lo > first && cum[lo - 1] >= need) lo = first;  // rounding: the answer may lie in the run after all
+  // Elsewhere: branch-free halving (the comparisons are unpredictable).
+  std::size_t len = end - lo;
   while (len > 1) {
     const std::size_t half = len / 2;
     lo = cum[lo + half - 1] < need ? lo + half : lo;

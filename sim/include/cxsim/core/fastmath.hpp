@@ -31,6 +31,12 @@ namespace cxsim {
   return std::bit_cast<float>((std::bit_cast<std::int32_t>(er) + (e << 23)) & keep);
 }
 
+/// c ? a : b without a branch (so that loops containing it vectorise).
+[[nodiscard]] inline float select(bool c, float a, float b) noexcept {
+  const std::int32_t m = -static_cast<std::int32_t>(c);
+  return std::bit_cast<float>((std::bit_cast<std::int32_t>(a) & m) | (std::bit_cast<std::int32_t>(b) & ~m));
+}
+
 /// round(x) for x >= 0 (half away from zero), as an unsigned integer.
 [[nodiscard]] inline std::uint32_t round_nonneg(float x) noexcept { return static_cast<std::uint32_t>(x + 0.5f); }
 
@@ -39,6 +45,28 @@ namespace cxsim {
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
   return z ^ (z >> 31);
+}
+
+/// Index of the first cumulative weight above u, or n if none (cum is
+/// nondecreasing, so this is the number of weights at or below u).
+template <class T>
+[[nodiscard]] int pick(const T* cum, int n, T u) noexcept {
+  int below = 0;
+  for (int b = 0; b < n; ++b) below += cum[b] <= u;
+  return below;
+}
+
+/// Draws an index in [0, n) with probability proportional to exp(utility[b]),
+/// by inverting the cumulative distribution with the uniform u in (0, 1)
+/// (utilities shifted by their maximum). n <= 64.
+[[nodiscard]] inline int choose_logit(const float* utility, int n, float u) noexcept {
+  float cum[64];
+  float top = utility[0];
+  for (int b = 1; b < n; ++b) top = std::max(top, utility[b]);
+  for (int b = 0; b < n; ++b) cum[b] = fast_exp(utility[b] - top);
+  float total = 0.0f;
+  for (int b = 0; b < n; ++b) cum[b] = total += cum[b];
+  return std::min(pick(cum, n, u * total), n - 1);
 }
 
 }  // namespace cxsim

@@ -16,6 +16,7 @@
 
 #include <Eigen/Core>
 
+#include "cxsim/core/fastmath.hpp"
 #include "cxsim/core/rng.hpp"
 #include "cxsim/model/network.hpp"
 #include "cxsim/model/panel.hpp"
@@ -82,6 +83,27 @@ struct StepContext {
   std::array<float, kMaxBrands> loyalty_bonus{};
   std::array<float, kMaxDimensions * kMaxBrands> stance_by_dim{};  ///< K x brands: stance_t[d * brands + b]
 };
+
+/// Word of mouth and social proof for one purchaser at step t: reads the
+/// visible words of its `degree` contacts as of step t - 1 and, in contact
+/// order, counts users of each brand, net promoters among those with an
+/// experience, and moves trust in their brand toward theirs (6.10, 6.11).
+/// `trust`, `users` and `net_promoters` are per brand and updated in place.
+/// All words are loaded first (independent loads), then applied without branches.
+inline void word_of_mouth(const Population& pop, const std::uint32_t* contacts, int degree, int t, float wom_rate,
+                          float* trust, float* users, float* net_promoters) noexcept {
+  std::uint16_t seen[kMaxDegree];
+  for (int j = 0; j < degree; ++j) seen[j] = VisibleState::word_for_readers(pop.visible_state(contacts[j]), t);
+  static constexpr float kNetPromoter[4] = {0.0f, -1.0f, 0.0f, 1.0f};  // by Sentiment
+  for (int j = 0; j < degree; ++j) {
+    const Visible o = Visible::unpack(seen[j]);
+    const auto sentiment = static_cast<unsigned>(o.sentiment);
+    users[o.brand] += 1.0f;
+    net_promoters[o.brand] += kNetPromoter[sentiment];
+    const float before = trust[o.brand];
+    trust[o.brand] = select(sentiment != 0, before + wom_rate * (o.trust / 255.0f - before), before);
+  }
+}
 
 /// Applies the model's customer rules. Holds references to the immutable spec,
 /// timeline and network; owns nothing mutable.

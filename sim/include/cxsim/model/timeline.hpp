@@ -47,6 +47,7 @@ class Timeline {
   std::size_t cohorts_;
   std::vector<double> demand_;
   std::vector<double> cum_demand_;  ///< cum_demand_[t] = sum of demand over steps < t
+  std::vector<std::size_t> run_end_;  ///< first step after t with a different demand (or the horizon)
   std::vector<float> values_;       ///< steps x cohorts x K
   std::vector<float> salience_;     ///< steps x cohorts
   std::vector<float> loyalty_decay_;
