@@ -526,6 +526,87 @@ RunResult read_run_group(hid_t f, const std::string& path, const std::string& ru
   return run;
 }
 
+// The /summary compound table back into columns: fixed-length strings as text,
+// integers as kInteger, floating point as kNumber.
+std::vector<SummaryColumn> read_summary_table(hid_t f) {
+  const std::string what = "summary table";
+  const Dataset ds(H5Dopen2(f, "summary", H5P_DEFAULT), what);
+  const Type ft(H5Dget_type(ds), what);
+  if (H5Tget_class(ft) != H5T_COMPOUND) throw Failure(what + " is not a compound dataset");
+  const Space space(H5Dget_space(ds), what);
+  if (H5Sget_simple_extent_ndims(space) != 1) throw Failure(what + " is not 1-D");
+  const hssize_t n = H5Sget_simple_extent_npoints(space);
+  if (n < 0) fail(what);
+  const auto rows = static_cast<std::size_t>(n);
+  const int members = H5Tget_nmembers(ft);
+  if (members < 0) fail(what);
+
+  std::vector<SummaryColumn> columns;
+  std::vector<std::size_t> offset, width;
+  std::vector<Type> strings;
+  std::size_t size = 0;
+  for (int i = 0; i < members; ++i) {
+    char* raw = H5Tget_member_name(ft, static_cast<unsigned>(i));
+    if (raw == nullptr) fail(what);
+    SummaryColumn c;
+    c.name = raw;
+    H5free_memory(raw);
+    const Type member(H5Tget_member_type(ft, static_cast<unsigned>(i)), what);
+    std::size_t w = 8;
+    switch (H5Tget_class(member)) {
+      case H5T_STRING:
+        if (H5Tis_variable_str(member) > 0) throw Failure(what + " column '" + c.name + "' is not fixed-length text");
+        c.kind = SummaryColumn::Kind::kText;
+        w = H5Tget_size(member);
+        break;
+      case H5T_INTEGER: c.kind = SummaryColumn::Kind::kInteger; break;
+      case H5T_FLOAT: c.kind = SummaryColumn::Kind::kNumber; break;
+      default: throw Failure(what + " column '" + c.name + "' is neither text nor a number");
+    }
+    offset.push_back(size);
+    width.push_back(w);
+    size += w;
+    columns.push_back(std::move(c));
+  }
+  Type row(H5Tcreate(H5T_COMPOUND, std::max<std::size_t>(size, 1)), what);
+  for (std::size_t j = 0; j < columns.size(); ++j) {
+    hid_t member = columns[j].kind == SummaryColumn::Kind::kInteger ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE;
+    if (columns[j].kind == SummaryColumn::Kind::kText) {
+      strings.emplace_back(H5Tcopy(H5T_C_S1), what);
+      check(H5Tset_size(strings.back(), width[j]), what);
+      check(H5Tset_strpad(strings.back(), H5T_STR_NULLPAD), what);
+      check(H5Tset_cset(strings.back(), H5T_CSET_UTF8), what);
+      member = strings.back();
+    }
+    check(H5Tinsert(row, columns[j].name.c_str(), offset[j], member), what);
+  }
+  std::vector<unsigned char> buffer(rows * size, 0);
+  if (rows > 0 && size > 0) check(H5Dread(ds, row, H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.data()), what);
+  for (std::size_t j = 0; j < columns.size(); ++j) {
+    auto& c = columns[j];
+    if (c.kind == SummaryColumn::Kind::kText)
+      c.text.reserve(rows);
+    else
+      c.numbers.reserve(rows);
+    for (std::size_t r = 0; r < rows; ++r) {
+      const unsigned char* at = buffer.data() + r * size + offset[j];
+      if (c.kind == SummaryColumn::Kind::kText) {
+        const auto* text = reinterpret_cast<const char*>(at);
+        c.text.emplace_back(text, strnlen(text, width[j]));
+      } else if (c.kind == SummaryColumn::Kind::kInteger) {
+        std::int64_t v = 0;
+        std::memcpy(&v, at, sizeof v);
+        c.numbers.push_back(static_cast<double>(v));
+      } else {
+        double v = 0;
+        std::memcpy(&v, at, sizeof v);
+        c.numbers.push_back(v);
+      }
+    }
+  }
+  return columns;
+}
+
 File open_results(const fs::path& file) {
   std::error_code ec;
   if (!fs::exists(file, ec)) throw Failure("file does not exist");
@@ -729,11 +810,33 @@ void ResultsWriter::set_attribute(const std::string& name, const std::string& va
   });
 }
 
+void ResultsWriter::set_attribute(const std::string& name, std::int64_t value) {
+  with_context(impl_->prefix(), [&] {
+    impl_->require_open();
+    write_attr(impl_->file, name.c_str(), value);
+  });
+}
+
 const fs::path& ResultsWriter::destination() const noexcept { return impl_->destination; }
 
-std::vector<std::string> list_runs(const fs::path& file) {
-  return with_context(read_prefix(file), [&] {
-    const File f = open_results(file);
+struct ResultsReader::Impl {
+  fs::path path;
+  File file;
+  [[nodiscard]] std::string prefix() const { return read_prefix(path); }
+};
+
+ResultsReader::ResultsReader(fs::path file) : impl_(std::make_unique<Impl>()) {
+  impl_->path = std::move(file);
+  with_context(impl_->prefix(), [&] { impl_->file = open_results(impl_->path); });
+}
+
+ResultsReader::~ResultsReader() = default;
+
+const fs::path& ResultsReader::path() const noexcept { return impl_->path; }
+
+std::vector<std::string> ResultsReader::runs() const {
+  return with_context(impl_->prefix(), [&] {
+    const File& f = impl_->file;
     if (H5Lexists(f, "runs", H5P_DEFAULT) <= 0) return std::vector<std::string>{};
     const Group runs(H5Gopen2(f, "runs", H5P_DEFAULT), "group 'runs'");
     auto names = link_names(runs, "group 'runs'");
@@ -742,9 +845,9 @@ std::vector<std::string> list_runs(const fs::path& file) {
   });
 }
 
-RunResult read_run(const fs::path& file, const std::string& run_id) {
-  return with_context(read_prefix(file), [&] {
-    const File f = open_results(file);
+RunResult ResultsReader::run(const std::string& run_id) const {
+  return with_context(impl_->prefix(), [&] {
+    const File& f = impl_->file;
     check_name(run_id, "run id");
     const std::string path = "runs/" + run_id;
     if (H5Lexists(f, "runs", H5P_DEFAULT) <= 0 || H5Lexists(f, path.c_str(), H5P_DEFAULT) <= 0)
@@ -756,5 +859,37 @@ RunResult read_run(const fs::path& file, const std::string& run_id) {
     }
   });
 }
+
+std::optional<std::string> ResultsReader::text_attribute(const std::string& name) const {
+  return with_context(impl_->prefix(), [&]() -> std::optional<std::string> {
+    if (H5Aexists(impl_->file, name.c_str()) <= 0) return std::nullopt;
+    return read_string_attr(impl_->file, name.c_str());
+  });
+}
+
+std::optional<std::int64_t> ResultsReader::integer_attribute(const std::string& name) const {
+  return with_context(impl_->prefix(), [&]() -> std::optional<std::int64_t> {
+    if (H5Aexists(impl_->file, name.c_str()) <= 0) return std::nullopt;
+    const Attr a = open_attr(impl_->file, name.c_str());
+    const Type t(H5Aget_type(a), "attribute " + quoted(name));
+    const Space space(H5Aget_space(a), "attribute " + quoted(name));
+    if (H5Tget_class(t) != H5T_INTEGER || H5Sget_simple_extent_npoints(space) != 1)
+      throw Failure("attribute " + quoted(name) + " is not a single integer");
+    std::int64_t v = 0;
+    check(H5Aread(a, H5T_NATIVE_INT64, &v), "attribute " + quoted(name));
+    return v;
+  });
+}
+
+std::optional<std::vector<SummaryColumn>> ResultsReader::summary() const {
+  return with_context(impl_->prefix(), [&]() -> std::optional<std::vector<SummaryColumn>> {
+    if (H5Lexists(impl_->file, "summary", H5P_DEFAULT) <= 0) return std::nullopt;
+    return read_summary_table(impl_->file);
+  });
+}
+
+std::vector<std::string> list_runs(const fs::path& file) { return ResultsReader(file).runs(); }
+
+RunResult read_run(const fs::path& file, const std::string& run_id) { return ResultsReader(file).run(run_id); }
 
 }  // namespace cxsim

@@ -6,9 +6,10 @@
 /// renamed into place by `commit()`, so an interrupted run never leaves a file
 /// that looks complete.
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
-#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,11 +44,43 @@ class ResultsWriter {
   void write_summary(const std::vector<SummaryColumn>& columns);
   /// Sets a text attribute on the file's root group.
   void set_attribute(const std::string& name, const std::string& value);
+  /// Sets an integer (int64) attribute on the file's root group.
+  void set_attribute(const std::string& name, std::int64_t value);
   /// Flushes, closes and renames the file to its destination. Throws IoError.
   void commit();
 
   /// The final path.
   [[nodiscard]] const std::filesystem::path& destination() const noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Reads one results file, kept open while the reader lives (for reading many
+/// runs, as `cxsim merge` does). Every error is an IoError naming the file.
+class ResultsReader {
+ public:
+  /// Opens `file`; throws IoError if it is missing, not HDF5, not a cxsim
+  /// results file or of a newer schema.
+  explicit ResultsReader(std::filesystem::path file);
+  ~ResultsReader();
+  ResultsReader(const ResultsReader&) = delete;
+  ResultsReader& operator=(const ResultsReader&) = delete;
+
+  /// Run ids stored in the file, sorted.
+  [[nodiscard]] std::vector<std::string> runs() const;
+  /// One run (series, names, provenance).
+  [[nodiscard]] RunResult run(const std::string& run_id) const;
+  /// A root attribute holding one string; nullopt if the file has no such attribute.
+  [[nodiscard]] std::optional<std::string> text_attribute(const std::string& name) const;
+  /// A root attribute holding one integer; nullopt if the file has no such attribute.
+  [[nodiscard]] std::optional<std::int64_t> integer_attribute(const std::string& name) const;
+  /// The `/summary` table, columns in file order (text, int64 and float64
+  /// fields); nullopt if the file has none.
+  [[nodiscard]] std::optional<std::vector<SummaryColumn>> summary() const;
+
+  [[nodiscard]] const std::filesystem::path& path() const noexcept;
 
  private:
   struct Impl;
