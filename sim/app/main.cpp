@@ -1,7 +1,9 @@
 // cxsim command-line interface. Only this file knows Boost.Program_options.
 
+#include <sched.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -21,6 +23,7 @@
 #include "cxsim/core/version.hpp"
 #include "cxsim/engine/recorder.hpp"
 #include "cxsim/experiment/experiment.hpp"
+#include "cxsim/experiment/mpi_sweep.hpp"
 #include "cxsim/experiment/sweep.hpp"
 #include "cxsim/engine/simulation.hpp"
 #include "cxsim/io/results_io.hpp"
@@ -40,7 +43,9 @@ constexpr const char* kUsage =
     "Commands:\n"
     "  run [SCENARIO]       run a scenario (the bundled default if none) and write HDF5 results\n"
     "  validate SCENARIO    check a scenario file; exit 2 with FILE:LINE: key: message if invalid\n"
-    "  sweep EXPERIMENT     run every run of an experiment (policies or factors x replicates)\n"
+    "  sweep EXPERIMENT     run every run of an experiment (policies or factors x replicates);\n"
+    "                       under mpirun, across all its processes; --shard I/N: one share of it\n"
+    "  merge OUT PART...    combine the shard files of a sweep into the file the whole sweep gives\n"
     "  report RESULTS.h5    write an HTML report with figures of a results file (cxsim-report)\n"
     "\n"
     "Options:\n"
@@ -246,53 +251,139 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
   return 0;
 }
 
-int cmd_sweep(const std::vector<std::string>& args, const std::string& command_line) {
+/// CPUs this process may run on: its affinity mask, which batch systems and
+/// MPI launchers narrow to the process's allocation.
+int available_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+/// Default threads of a sweep process: the CPUs it may use, shared with the
+/// other processes of its MPI job on the same machine.
+int default_sweep_threads(int processes_here) {
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return std::max(1, std::min(available_cpus(), cores / std::max(1, processes_here)));
+}
+
+/// An error another MPI process hit, reported by rank 0 with that process's exit code.
+class RelayedError : public cxsim::Error {
+ public:
+  RelayedError(int code, const std::string& message) : Error(message), code_(code) {}
+  [[nodiscard]] int exit_code() const noexcept override { return code_; }
+
+ private:
+  int code_;
+};
+
+/// Exit code and one-line message (as main prints it) of an exception.
+std::pair<int, std::string> describe(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const po::error& x) {
+    return {2, std::string(x.what()) + " (see cxsim --help)"};
+  } catch (const cxsim::Error& x) {
+    return {x.exit_code(), x.what()};
+  } catch (const std::exception& x) {
+    return {1, std::string("internal error: ") + x.what()};
+  }
+}
+
+int cmd_sweep(const std::vector<std::string>& args, const std::string& command_line, cxsim::MpiWorld* world) {
+  const bool root = world == nullptr || world->rank() == 0;
   cxsim::SweepOptions so;
   std::vector<std::string> sets;
-  std::string out;
+  std::string out, shard;
   bool quiet = false;
   po::options_description d("Options of cxsim sweep EXPERIMENT");
   d.add_options()("help,h", "show this help")
-      ("out,o", po::value(&out)->value_name("FILE.h5"), "results file (default: <experiment name>.h5)")
-      ("threads", po::value(&so.threads)->value_name("N"), "worker threads (default: all cores)")
+      ("out,o", po::value(&out)->value_name("FILE.h5"),
+       "results file (default: <experiment name>.h5, with --shard <name>.shard-I-of-N.h5)")
+      ("threads", po::value(&so.threads)->value_name("N"),
+       "worker threads (default: the CPUs this process may use; under MPI shared by the processes on a machine)")
       ("resume", po::bool_switch(&so.resume), "continue an interrupted sweep: run only the missing runs")
+      ("shard", po::value(&shard)->value_name("I/N"),
+       "run only shard I of N (0 <= I < N) into its own file, e.g. one per job-array task; combine with cxsim merge")
       ("quiet,q", po::bool_switch(&quiet), "print nothing but errors")
       ("set", po::value(&sets)->composing()->value_name("KEY=VALUE"),
        "override a scenario key in every run, after the experiment's own `set` (repeatable)");
+
+  // Everything that can go wrong before the runs, so that MPI processes can agree on it.
+  cxsim::ExperimentSpec spec;
   std::string file;
-  const po::variables_map vm = parse(args, d, file);
+  po::variables_map vm;
+  const auto prepare = [&] {
+    vm = parse(args, d, file);
+    if (vm.count("help")) return;
+    if (file.empty()) throw cxsim::ConfigError("cxsim sweep", 0, "", "expected an experiment file argument");
+    if (vm.count("threads") && (so.threads < 1 || so.threads > 1024))
+      throw cxsim::ConfigError("--threads", 0, "", "expected an integer in [1, 1024], got " + std::to_string(so.threads));
+    if (vm.count("shard")) so.shard = cxsim::parse_shard(shard);
+    if (world == nullptr && cxsim::MpiWorld::launched_size() > 1)
+      throw cxsim::ConfigError("cxsim sweep", 0, "",
+                               "started as one of " + std::to_string(cxsim::MpiWorld::launched_size()) +
+                                   " MPI processes, but this cxsim was built without MPI (CXSIM_MPI=OFF): each "
+                                   "process would run the whole sweep; use one process, an MPI build, or --shard I/N");
+    spec = cxsim::load_experiment(file);
+    if (!sets.empty()) {
+      // Command-line overrides join the experiment-wide ones; check every run again before any starts.
+      const auto own = static_cast<int>(spec.overrides.size());
+      spec.overrides.insert(spec.overrides.end(), sets.begin(), sets.end());
+      try {
+        for (const auto& run : cxsim::plan_runs(spec)) (void)cxsim::load_scenario(run.scenario, run.overrides);
+      } catch (const cxsim::ConfigError& e) {
+        // Number the command line's --set options as the user wrote them.
+        const int n = e.line() - own;
+        if (e.file() != "--set" || n < 1 || n > static_cast<int>(sets.size())) throw;
+        std::string msg = e.what();
+        msg = msg.substr(msg.find(": ") + 2);
+        throw cxsim::ConfigError("--set", n, "", msg);
+      }
+    }
+  };
+  std::exception_ptr error;
+  try {
+    prepare();
+  } catch (...) {
+    error = std::current_exception();
+  }
+#ifdef CXSIM_WITH_MPI
+  if (world != nullptr) {
+    const auto [code, message] = error ? describe(error) : std::pair<int, std::string>{0, ""};
+    const auto [agreed, text] = world->agree(code, message);
+    if (agreed != 0) {
+      if (!root) throw cxsim::PeerExit(agreed);
+      if (!error) throw RelayedError(agreed, text);
+    }
+  }
+#endif
+  if (error) std::rethrow_exception(error);
   if (vm.count("help")) {
-    std::cout << "Usage: cxsim sweep EXPERIMENT [--out FILE.h5] [--threads N] [--resume] [--set KEY=VALUE]...\n"
-                 "Runs every run of EXPERIMENT (docs/experiments.md); finished runs are kept in FILE.h5.parts/\n"
-                 "until all are merged into FILE.h5, so an interrupted sweep continues with --resume.\n\n"
-              << d;
+    if (root)
+      std::cout << "Usage: cxsim sweep EXPERIMENT [--out FILE.h5] [--threads N] [--resume] [--shard I/N] "
+                   "[--set KEY=VALUE]...\n"
+                   "Runs every run of EXPERIMENT (docs/experiments.md); finished runs are kept in FILE.h5.parts/\n"
+                   "until all are merged into FILE.h5, so an interrupted sweep continues with --resume.\n"
+                   "Under mpirun (mpirun -np P cxsim sweep ...) the runs are spread over the P processes\n"
+                   "(docs/cluster.md).\n\n"
+                << d;
     return 0;
   }
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
-  if (file.empty()) throw cxsim::ConfigError("cxsim sweep", 0, "", "expected an experiment file argument");
-  if (vm.count("threads") && (so.threads < 1 || so.threads > 1024))
-    throw cxsim::ConfigError("--threads", 0, "", "expected an integer in [1, 1024], got " + std::to_string(so.threads));
-  if (so.threads == 0) so.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  cxsim::ExperimentSpec spec = cxsim::load_experiment(file);
-  if (!sets.empty()) {
-    // Command-line overrides join the experiment-wide ones; check every run again before any starts.
-    const auto own = static_cast<int>(spec.overrides.size());
-    spec.overrides.insert(spec.overrides.end(), sets.begin(), sets.end());
-    try {
-      for (const auto& run : cxsim::plan_runs(spec)) (void)cxsim::load_scenario(run.scenario, run.overrides);
-    } catch (const cxsim::ConfigError& e) {
-      // Number the command line's --set options as the user wrote them.
-      const int n = e.line() - own;
-      if (e.file() != "--set" || n < 1 || n > static_cast<int>(sets.size())) throw;
-      std::string msg = e.what();
-      msg = msg.substr(msg.find(": ") + 2);
-      throw cxsim::ConfigError("--set", n, "", msg);
-    }
-  }
-  so.out = out.empty() ? spec.name + ".h5" : out;
+
+  const int processes = world != nullptr ? world->size() : 1;
+  if (!vm.count("threads")) so.threads = default_sweep_threads(world != nullptr ? world->local_size() : 1);
+  if (!out.empty())
+    so.out = out;
+  else if (so.shard)
+    so.out = spec.name + ".shard-" + std::to_string(so.shard->index) + "-of-" + std::to_string(so.shard->count) + ".h5";
+  else
+    so.out = spec.name + ".h5";
   so.stop = &g_stop;
   so.command_line = command_line;
+  quiet = quiet || !root;
   const bool tty = isatty(STDERR_FILENO) != 0;
   const auto start = std::chrono::steady_clock::now();
   double last = -1.0;
@@ -311,19 +402,92 @@ int cmd_sweep(const std::vector<std::string>& args, const std::string& command_l
                    rate, eta);
     }
   };
-  if (!quiet)
-    std::fprintf(stderr, "cxsim %s: sweep %s (%s): %d threads%s\n", std::string(cxsim::version()).c_str(),
-                 spec.name.c_str(), file.c_str(), so.threads, so.resume ? ", resuming" : "");
+  if (!quiet) {
+    std::string how = std::to_string(so.threads) + (so.threads == 1 ? " thread" : " threads");
+    if (processes > 1) how = std::to_string(processes) + " MPI processes (" + how + " on rank 0)";
+    if (so.shard) how += ", shard " + shard;
+    std::fprintf(stderr, "cxsim %s: sweep %s (%s): %s%s\n", std::string(cxsim::version()).c_str(), spec.name.c_str(),
+                 file.c_str(), how.c_str(), so.resume ? ", resuming" : "");
+  }
+#ifdef CXSIM_WITH_MPI
+  const cxsim::SweepReport r = world != nullptr ? cxsim::run_sweep_mpi(*world, spec, so) : cxsim::run_sweep(spec, so);
+#else
   const cxsim::SweepReport r = cxsim::run_sweep(spec, so);
+#endif
+  if (!root) return 0;
   if (!r.complete) {
     if (tty && !quiet) std::fputc('\n', stderr);
     throw cxsim::Interrupted("interrupted with " + std::to_string(r.reused + r.ran) + " of " +
                              std::to_string(r.total) + " runs done (kept in '" + so.out.string() +
                              ".parts'); continue with --resume");
   }
+  if (!quiet) {
+    std::string by;
+    if (r.ran_by_process.size() > 1) {
+      const auto [lo, hi] = std::minmax_element(r.ran_by_process.begin(), r.ran_by_process.end());
+      if (r.ran_by_process.size() <= 8) {
+        by = " by ranks 0..." + std::to_string(r.ran_by_process.size() - 1) + ": ";
+        for (std::size_t i = 0; i < r.ran_by_process.size(); ++i)
+          by += (i ? " + " : "") + std::to_string(r.ran_by_process[i]);
+      } else {
+        by = " by " + std::to_string(r.ran_by_process.size()) + " processes, " + std::to_string(*lo) + " to " +
+             std::to_string(*hi) + " each";
+      }
+    }
+    std::fprintf(stderr, "cxsim: %d runs (%d reused, %d run now%s); results in %s\n", r.total, r.reused, r.ran,
+                 by.c_str(), so.out.string().c_str());
+  }
+  return 0;
+}
+
+int cmd_merge(const std::vector<std::string>& args) {
+  cxsim::MergeOptions mo;
+  std::vector<std::string> files;
+  bool quiet = false;
+  po::options_description d("Options of cxsim merge OUT.h5 PART.h5...");
+  d.add_options()("help,h", "show this help")
+      ("partial", po::bool_switch(&mo.partial), "merge even if some runs of the experiment are in no part")
+      ("quiet,q", po::bool_switch(&quiet), "print nothing but errors");
+  po::options_description hidden;
+  hidden.add_options()("file", po::value(&files));
+  po::options_description all;
+  all.add(d).add(hidden);
+  po::positional_options_description pos;
+  pos.add("file", -1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << "Usage: cxsim merge OUT.h5 PART.h5... [--partial]\n"
+                 "Combines the files of `cxsim sweep --shard I/N` (any sweep files of one experiment) into OUT.h5:\n"
+                 "the file a single sweep of the experiment writes. Refuses parts of different experiments,\n"
+                 "runs in two parts and (without --partial) missing runs; writes nothing then.\n\n"
+              << d;
+    return 0;
+  }
+  if (files.size() < 2)
+    throw cxsim::ConfigError("cxsim merge", 0, "", "expected the output file and at least one part: cxsim merge OUT.h5 PART.h5...");
+  mo.out = files.front();
+  mo.parts.assign(files.begin() + 1, files.end());
+  std::error_code ec;
+  for (const auto& part : mo.parts)
+    if (fs::exists(mo.out, ec) && fs::equivalent(mo.out, part, ec))
+      throw cxsim::IoError("the output file '" + mo.out.string() + "' is also one of the parts; expected a new file first: cxsim merge OUT.h5 PART.h5...");
+  if (fs::exists(mo.out, ec)) {
+    // `cxsim merge part0.h5 part1.h5 ...` forgets the output and would overwrite a shard.
+    std::optional<std::string> shard;
+    try {
+      shard = cxsim::ResultsReader(mo.out).text_attribute("shard");
+    } catch (const cxsim::IoError&) {
+    }
+    if (shard)
+      throw cxsim::IoError("the output file '" + mo.out.string() + "' is shard " + *shard +
+                           " of a sweep; expected a new file first: cxsim merge OUT.h5 PART.h5...");
+  }
+  const cxsim::MergeReport r = cxsim::merge_sweeps(mo);
   if (!quiet)
-    std::fprintf(stderr, "cxsim: %d runs (%d reused, %d run now); results in %s\n", r.total, r.reused, r.ran,
-                 so.out.string().c_str());
+    std::fprintf(stderr, "cxsim: merged %d of the %d runs of %s from %zu files into %s\n", r.runs, r.total,
+                 r.experiment.c_str(), mo.parts.size(), mo.out.string().c_str());
   return 0;
 }
 
@@ -345,6 +509,9 @@ int cmd_report(const std::vector<std::string>& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+#ifdef CXSIM_WITH_MPI
+  std::optional<cxsim::MpiWorld> world;  // finalised after everything else
+#endif
   try {
     const std::vector<std::string> args(argv + 1, argv + argc);
     if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
@@ -352,14 +519,27 @@ int main(int argc, char** argv) {
       return args.empty() ? 2 : 0;
     }
     if (args[0] == "--version") {
-      std::cout << "cxsim " << cxsim::version() << " (" << cxsim::git_commit() << ", " << cxsim::build_type()
+#ifdef CXSIM_WITH_MPI
+      const char* mpi = ", MPI";  // mpirun -np P cxsim sweep spreads a sweep over P processes
+#else
+      const char* mpi = "";
+#endif
+      std::cout << "cxsim " << cxsim::version() << " (" << cxsim::git_commit() << ", " << cxsim::build_type() << mpi
                 << ")\n";
       return 0;
     }
     const std::vector<std::string> rest(args.begin() + 1, args.end());
     if (args[0] == "run") return cmd_run(rest, join_args(argc, argv));
     if (args[0] == "validate") return cmd_validate(rest);
-    if (args[0] == "sweep") return cmd_sweep(rest, join_args(argc, argv));
+    if (args[0] == "sweep") {
+      const std::string command_line = join_args(argc, argv);
+      cxsim::MpiWorld* mpi = nullptr;
+#ifdef CXSIM_WITH_MPI
+      if (cxsim::MpiWorld::launched()) mpi = &world.emplace(&argc, &argv);
+#endif
+      return cmd_sweep(rest, command_line, mpi);
+    }
+    if (args[0] == "merge") return cmd_merge(rest);
     if (args[0] == "report") return cmd_report(rest);
     if (args[0] == "schema-doc") {  // regenerates docs/scenarios.md's reference section
       std::cout << cxsim::scenario_reference_markdown();
@@ -370,6 +550,8 @@ int main(int argc, char** argv) {
   } catch (const po::error& e) {
     std::cerr << "cxsim: " << e.what() << " (see cxsim --help)\n";
     return 2;
+  } catch (const cxsim::PeerExit&) {
+    return 0;  // rank 0 of the MPI job reports the error and exits with its code
   } catch (const cxsim::ConfigError& e) {
     std::cerr << e.what() << '\n';  // already FILE:LINE: key: expected
     return e.exit_code();

@@ -1,14 +1,18 @@
 #include "cxsim/experiment/sweep.hpp"
 
-#include <oneapi/tbb/parallel_for_each.h>
-#include <oneapi/tbb/task_arena.h>
-
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <fstream>
+#include <functional>
 #include <iterator>
-#include <mutex>
+#include <map>
+#include <numeric>
+#include <queue>
 #include <sstream>
+#include <thread>
+#include <tuple>
+#include <utility>
 
 #include "cxsim/core/clock.hpp"
 #include "cxsim/core/error.hpp"
@@ -18,6 +22,7 @@
 #include "cxsim/io/results_io.hpp"
 #include "cxsim/io/run_archive.hpp"
 #include "cxsim/io/scenario_io.hpp"
+#include "sweep_engine.hpp"
 
 namespace cxsim {
 
@@ -138,28 +143,135 @@ class Summary {
 
 }  // namespace
 
-SweepReport run_sweep(const ExperimentSpec& spec, const SweepOptions& options) {
-  const std::vector<RunPlan> plan = plan_runs(spec);
-  const std::string fingerprint = experiment_fingerprint(plan);
-  const fs::path dir = parts_dir(options.out);
-  SweepReport report;
-  report.total = static_cast<int>(plan.size());
+Shard parse_shard(const std::string& text) {
+  const auto bad = [&](const std::string& why) {
+    return ConfigError("--shard", 0, "", "expected I/N with 0 <= I < N <= 1000000 (e.g. 0/4), got '" + text + "'" + why);
+  };
+  const auto slash = text.find('/');
+  if (slash == std::string::npos) throw bad("");
+  const auto number = [&](const std::string& digits) {
+    if (digits.empty() || digits.size() > 7 || digits.find_first_not_of("0123456789") != std::string::npos) throw bad("");
+    return std::stoi(digits);
+  };
+  Shard shard{number(text.substr(0, slash)), number(text.substr(slash + 1))};
+  if (shard.count < 1 || shard.count > 1000000) throw bad(": N must be in [1, 1000000]");
+  if (shard.index >= shard.count) throw bad(": I must be less than N");
+  return shard;
+}
 
+std::vector<RunSize> run_sizes(const std::vector<RunPlan>& plan) {
+  // Only `population.*` and `scenario.*` overrides can change the size or the
+  // horizon, so runs that differ in other keys (policies, factors) or in their
+  // seed share one load: an LHS of thousands of points is usually one load.
+  const auto sizing = [](const std::string& o) {
+    return (o.rfind("population", 0) == 0 || o.rfind("scenario", 0) == 0) && o.rfind("scenario.seed=", 0) != 0;
+  };
+  std::map<std::pair<fs::path, std::vector<std::string>>, RunSize> known;
+  std::map<fs::path, std::string> texts;
+  std::vector<RunSize> sizes;
+  sizes.reserve(plan.size());
+  for (const RunPlan& run : plan) {
+    std::vector<std::string> key;
+    std::copy_if(run.overrides.begin(), run.overrides.end(), std::back_inserter(key), sizing);
+    auto [at, fresh] = known.try_emplace({run.scenario, key});
+    if (fresh) {
+      const std::string name = run.scenario.string();
+      auto text = texts.find(run.scenario);
+      if (text == texts.end()) {
+        if (!std::ifstream(run.scenario)) throw IoError("cannot read scenario file '" + name + "'");
+        text = texts.emplace(run.scenario, read_text(run.scenario)).first;
+      }
+      ScenarioSpec spec;
+      try {
+        spec = parse_scenario(text->second, name, key);
+      } catch (const ConfigError&) {
+        spec = parse_scenario(text->second, name, run.overrides);  // valid only with all of them
+      }
+      at->second = RunSize{spec.customers, spec.burn_in + spec.steps};
+    }
+    sizes.push_back(at->second);
+  }
+  return sizes;
+}
+
+std::vector<int> shard_runs(const std::vector<RunSize>& sizes, Shard shard) {
+  if (shard.count < 1 || shard.index < 0 || shard.index >= shard.count)
+    throw ConfigError("--shard", 0, "", "expected I/N with 0 <= I < N");
+  std::vector<int> order(sizes.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int a, int b) { return sizes[a].cost() > sizes[b].cost(); });
+  // Greedy longest-processing-time: the next longest run goes to the least
+  // loaded shard. Every run also costs 1, so that equal runs deal round-robin.
+  using Load = std::pair<std::uint64_t, int>;  // (estimated cost so far, shard)
+  std::priority_queue<Load, std::vector<Load>, std::greater<>> loads;
+  for (int s = 0; s < shard.count && s < static_cast<int>(sizes.size()); ++s) loads.emplace(0, s);
+  std::vector<int> mine;
+  for (int run : order) {
+    auto [load, s] = loads.top();
+    loads.pop();
+    if (s == shard.index) mine.push_back(run);
+    loads.emplace(load + sizes[run].cost() + 1, s);
+  }
+  std::sort(mine.begin(), mine.end());
+  return mine;
+}
+
+namespace sweep_detail {
+
+std::pair<int, std::string> describe(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const Error& x) {
+    return {x.exit_code(), x.what()};
+  } catch (const std::exception& x) {
+    return {1, std::string("internal error: ") + x.what()};
+  } catch (...) {
+    return {1, "internal error"};
+  }
+}
+
+void write_identity(ResultsWriter& out, const SweepIdentity& identity) {
+  out.set_attribute("experiment", identity.experiment);
+  out.set_attribute("experiment_file", identity.file);
+  out.set_attribute("experiment_toml", identity.toml);
+  out.set_attribute("experiment_fingerprint", identity.fingerprint);
+  out.set_attribute("experiment_runs", identity.runs);
+  if (!identity.shard.empty()) out.set_attribute("shard", identity.shard);
+}
+
+SweepSetup make_setup(const ExperimentSpec& spec, const SweepOptions& options) {
+  SweepSetup setup;
+  setup.plan = plan_runs(spec);
+  setup.sizes = run_sizes(setup.plan);
+  setup.fingerprint = experiment_fingerprint(setup.plan);
+  setup.dir = parts_dir(options.out);
+  if (options.shard) {
+    setup.mine = shard_runs(setup.sizes, *options.shard);
+  } else {
+    setup.mine.resize(setup.plan.size());
+    std::iota(setup.mine.begin(), setup.mine.end(), 0);
+  }
+  return setup;
+}
+
+std::vector<Assignment> prepare_parts(const SweepSetup& setup, const SweepOptions& options, SweepReport& report) {
   // Fail on an unusable destination now, not after hours of runs.
   { ResultsWriter probe(options.out); }
 
+  const fs::path& dir = setup.dir;
   std::error_code ec;
-  std::vector<char> done(plan.size(), 0);
+  std::vector<char> done(setup.plan.size(), 0);
   if (fs::exists(dir, ec)) {
     if (!options.resume)
       throw IoError("part files of an earlier sweep are in '" + dir.string() +
                     "': continue it with --resume, or delete the directory");
-    for (std::size_t i = 0; i < plan.size(); ++i) {
-      const fs::path part = part_file(dir, plan[i]);
+    for (int i : setup.mine) {
+      const fs::path part = part_file(dir, setup.plan[i]);
       if (!fs::exists(part, ec)) continue;
       std::string id;
       (void)read_run_archive(part, id);
-      if (id != fingerprint)
+      if (id != setup.fingerprint)
         throw IoError("'" + part.string() + "' belongs to a different experiment (or scenario files changed); "
                       "delete '" + dir.string() + "' to start afresh");
       done[i] = 1;
@@ -176,60 +288,187 @@ SweepReport run_sweep(const ExperimentSpec& spec, const SweepOptions& options) {
     throw IoError("cannot create '" + dir.string() + "': " + ec.message());
   }
 
-  std::vector<const RunPlan*> todo;
-  for (std::size_t i = 0; i < plan.size(); ++i)
-    if (!done[i]) todo.push_back(&plan[i]);
-  std::atomic<int> finished{report.reused};
-  std::atomic<int> ran{0};
-  std::mutex progress_mutex;
-
-  auto one = [&](const RunPlan& run, std::shared_ptr<const ScenarioSpec> scenario, int threads, bool serial) {
-    if (options.stop != nullptr && options.stop->load()) return;
-    RunResult result;
-    if (!execute_run(run, std::move(scenario), threads, serial, options.stop, options.command_line, result)) return;
-    write_run_archive(part_file(dir, run), result, fingerprint);
-    ++ran;
-    const int n = ++finished;
-    if (options.progress) {
-      std::lock_guard lock(progress_mutex);
-      options.progress(n, report.total, report.reused);
-    }
-  };
-
-  // Small runs side by side (one thread each); large runs are set aside and
-  // then run one after another, each on all threads.
-  std::mutex large_mutex;
-  std::vector<std::pair<const RunPlan*, std::shared_ptr<const ScenarioSpec>>> large;
-  tbb::task_arena arena(std::max(1, options.threads));
-  arena.execute([&] {
-    tbb::parallel_for_each(todo.begin(), todo.end(), [&](const RunPlan* run) {
-      auto scenario = std::make_shared<const ScenarioSpec>(load_scenario(run->scenario, run->overrides));
-      if (scenario->customers < kSideBySideLimit) return one(*run, std::move(scenario), 1, true);
-      const std::lock_guard lock(large_mutex);
-      large.emplace_back(run, std::move(scenario));
-    });
+  std::vector<Assignment> todo;
+  for (int i : setup.mine)
+    if (!done[i]) todo.push_back({i, setup.sizes[i].customers >= kSideBySideLimit});
+  // Longest first, so that the last runs to finish are short ones.
+  std::stable_sort(todo.begin(), todo.end(), [&](const Assignment& a, const Assignment& b) {
+    return setup.sizes[a.index].cost() > setup.sizes[b.index].cost();
   });
-  std::sort(large.begin(), large.end(), [](const auto& a, const auto& b) { return a.first->index < b.first->index; });
-  for (auto& [run, scenario] : large) one(*run, std::move(scenario), options.threads, false);
-  report.ran = ran.load();
-  if (finished.load() < report.total) return report;
+  return todo;
+}
 
-  // Merge: every run in run-id order, then the summary, then rename into place.
+void merge_parts(const ExperimentSpec& spec, const SweepSetup& setup, const SweepOptions& options,
+                 bool wait_for_parts) {
   ResultsWriter out(options.out);
-  out.set_attribute("experiment", spec.name);
-  out.set_attribute("experiment_file", spec.source_file.string());
-  out.set_attribute("experiment_toml", read_text(spec.source_file));
-  out.set_attribute("experiment_fingerprint", fingerprint);
-  Summary summary(spec, plan.size());
-  for (const auto& run : plan) {
+  write_identity(out, {spec.name, spec.source_file.string(), read_text(spec.source_file), setup.fingerprint,
+                       static_cast<std::int64_t>(setup.plan.size()),
+                       options.shard ? std::to_string(options.shard->index) + "/" + std::to_string(options.shard->count)
+                                     : std::string()});
+  Summary summary(spec, setup.mine.size());
+  for (int i : setup.mine) {
+    const RunPlan& run = setup.plan[i];
+    const fs::path part = part_file(setup.dir, run);
+    if (wait_for_parts) {
+      // Another machine wrote it: a network file system may show it a little later.
+      std::error_code ec;
+      for (int tries = 0; tries < 120 && !fs::exists(part, ec); ++tries)
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
     std::string tag;
-    const RunResult result = read_run_archive(part_file(dir, run), tag);
+    const RunResult result = read_run_archive(part, tag);
     out.write_run(result);
     summary.add_row(run, result);
   }
   out.write_summary(summary.columns());
   out.commit();
-  fs::remove_all(dir, ec);
+  std::error_code ec;
+  fs::remove_all(setup.dir, ec);
+}
+
+RunSlots::RunSlots(const SweepSetup& setup, int threads, std::string command_line)
+    : setup_(setup), threads_(std::max(1, threads)), command_line_(std::move(command_line)),
+      large_(setup.plan.size(), 0) {
+  workers_.reserve(static_cast<std::size_t>(threads_));
+  for (int t = 0; t < threads_; ++t) workers_.emplace_back([this] { work(); });
+}
+
+RunSlots::~RunSlots() {
+  abort_ = true;
+  {
+    const std::lock_guard lock(mutex_);
+    quit_ = true;
+    jobs_.clear();
+  }
+  work_ready_.notify_all();
+  for (auto& t : workers_) t.join();
+}
+
+void RunSlots::offer(Assignment a) {
+  if (a.large ? busy_ == 0 : busy_ < threads_)
+    start(a);
+  else
+    held_ = a;
+}
+
+void RunSlots::start(Assignment a) {
+  busy_ += a.large ? threads_ : 1;
+  large_[static_cast<std::size_t>(a.index)] = a.large ? 1 : 0;
+  {
+    const std::lock_guard lock(mutex_);
+    jobs_.push_back({a});
+  }
+  work_ready_.notify_one();
+}
+
+std::vector<Finished> RunSlots::collect(std::chrono::milliseconds timeout) {
+  std::vector<Finished> out;
+  {
+    std::unique_lock lock(mutex_);
+    run_done_.wait_for(lock, timeout, [&] { return !finished_.empty(); });
+    out.swap(finished_);
+  }
+  for (const auto& f : out) {
+    busy_ -= large_[static_cast<std::size_t>(f.index)] != 0 ? threads_ : 1;
+    if (f.status == Finished::Status::kDone) ++ran_;
+  }
+  if (held_ && (held_->large ? busy_ == 0 : busy_ < threads_)) {
+    const Assignment a = *held_;
+    held_.reset();
+    start(a);
+  }
+  return out;
+}
+
+void RunSlots::abort() {
+  abort_ = true;
+  held_.reset();
+}
+
+void RunSlots::work() {
+  while (true) {
+    Job job;
+    {
+      std::unique_lock lock(mutex_);
+      work_ready_.wait(lock, [&] { return quit_ || !jobs_.empty(); });
+      if (quit_) return;
+      job = jobs_.front();
+      jobs_.pop_front();
+    }
+    Finished f = execute(job.run);
+    {
+      const std::lock_guard lock(mutex_);
+      finished_.push_back(std::move(f));
+    }
+    run_done_.notify_all();
+  }
+}
+
+Finished RunSlots::execute(const Assignment& a) {
+  Finished f;
+  f.index = a.index;
+  f.status = Finished::Status::kInterrupted;
+  if (abort_) return f;
+  try {
+    const RunPlan& run = setup_.plan[static_cast<std::size_t>(a.index)];
+    auto scenario = std::make_shared<const ScenarioSpec>(load_scenario(run.scenario, run.overrides));
+    RunResult result;
+    if (!execute_run(run, std::move(scenario), a.large ? threads_ : 1, !a.large, &abort_, command_line_, result))
+      return f;
+    write_run_archive(part_file(setup_.dir, run), result, setup_.fingerprint);
+    f.status = Finished::Status::kDone;
+  } catch (...) {
+    f.status = Finished::Status::kFailed;
+    f.error = std::current_exception();
+    std::tie(f.exit_code, f.message) = describe(f.error);
+  }
+  return f;
+}
+
+}  // namespace sweep_detail
+
+SweepReport run_sweep(const ExperimentSpec& spec, const SweepOptions& options) {
+  using namespace sweep_detail;
+  const SweepSetup setup = make_setup(spec, options);
+  SweepReport report;
+  report.total = static_cast<int>(setup.mine.size());
+  std::deque<Assignment> queue;
+  {
+    auto todo = prepare_parts(setup, options, report);
+    queue.assign(todo.begin(), todo.end());
+  }
+
+  RunSlots slots(setup, options.threads, options.command_line);
+  int finished = report.reused;
+  std::exception_ptr failure;
+  bool stopping = false;
+  const auto stop_all = [&] {
+    stopping = true;
+    queue.clear();
+    slots.abort();
+  };
+  while (true) {
+    while (!stopping && !queue.empty() && slots.wants_work()) {
+      slots.offer(queue.front());
+      queue.pop_front();
+    }
+    if (slots.idle() && queue.empty()) break;
+    for (const Finished& f : slots.collect(std::chrono::milliseconds(50))) {
+      if (f.status == Finished::Status::kDone) {
+        ++finished;
+        if (options.progress) options.progress(finished, report.total, report.reused);
+      } else if (f.status == Finished::Status::kFailed && !failure) {
+        failure = f.error;
+        stop_all();
+      }
+    }
+    if (!stopping && options.stop != nullptr && options.stop->load()) stop_all();
+  }
+  report.ran = slots.ran();
+  if (failure) std::rethrow_exception(failure);
+  if (finished < report.total) return report;
+
+  merge_parts(spec, setup, options, false);
   report.complete = true;
   return report;
 }
