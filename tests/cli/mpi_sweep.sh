@@ -8,7 +8,9 @@
 #  3. a run failing on any rank (its part directory deleted under it) stops
 #     every rank: an error naming the file, exit 3, no hang, no final file;
 #  4. rank 0 refusing to start (parts without --resume) ends every rank with
-#     one message and exit 3.
+#     one message and exit 3;
+#  5. a rank that cannot read its input, or sees another experiment than rank
+#     0 (MPMD launches, as when machines differ), is reported by rank 0.
 # Usage: mpi_sweep.sh CXSIM MPIEXEC EXPERIMENT COMPARE_RUNS DIR
 set -u
 cxsim=$1; mpiexec=$2; experiment=$3; compare=$4; dir=$5
@@ -126,4 +128,15 @@ mpi 2 sweep "$experiment" --out stale.h5 2> stale.log; rc=$?
 [ "$rc" -eq 3 ] || { cat stale.log; fail "stale parts: exit $rc, expected 3"; }
 [ "$(grep -c '^cxsim: part files of an earlier sweep' stale.log)" -eq 1 ] || { cat stale.log; fail "stale parts: not one message"; }
 echo "stale parts refused once: $(grep '^cxsim:' stale.log)"
+
+# 5. Ranks that disagree on their input (one launch per rank: mpiexec A : B).
+mpmd() { timeout 120 "$mpiexec" "${flags[@]}" -n 1 "$cxsim" sweep "$experiment" --out mpmd.h5 : -n 1 "$cxsim" "$@"; }
+mpmd sweep "$dir/no_such_experiment.toml" --out mpmd.h5 2> mpmd.log; rc=$?
+[ "$rc" -eq 3 ] || { cat mpmd.log; fail "unreadable input on rank 1: exit $rc, expected 3"; }
+grep -q "^cxsim: rank 1: cannot read experiment file '.*no_such_experiment.toml'" mpmd.log || { cat mpmd.log; fail "rank 1's error not reported"; }
+mpmd sweep "$experiment" --out mpmd.h5 --set brands.Anchor.price=9 2> mpmd.log; rc=$?
+[ "$rc" -eq 3 ] || { cat mpmd.log; fail "another experiment on rank 1: exit $rc, expected 3"; }
+grep -q "^cxsim: rank 1: .* the experiment has fingerprint .* as on rank 0" mpmd.log || { cat mpmd.log; fail "fingerprint mismatch not reported"; }
+ls mpmd.h5* >/dev/null 2>&1 && fail "ranks that disagree left files behind"
+echo "ranks that disagree: $(grep -c '^cxsim: rank 1:' mpmd.log) message from rank 0 each time"
 echo "MPI sweeps: identical to the single-process sweep; interruptions, kills and errors handled"
