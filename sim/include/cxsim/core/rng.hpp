@@ -21,7 +21,7 @@ enum class Stream : std::uint32_t {
   kInitialState,   ///< initial brand, loyalty of the initial population
   kSchedule,       ///< purchase and exit times
   kPurchase,       ///< lead, choice and experience of one purchase
-  kNetwork,        ///< rewiring of the small-world network (step is 0)
+  kNetwork,        ///< unused (the network hashes with SplitMix64); kept so later stream numbers stay put
   kEmployee,       ///< employee engagement noise and turnover
   kHire,           ///< attributes of a new employee
   kEntrantBrand,   ///< first brand of an entrant
