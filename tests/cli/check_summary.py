@@ -22,7 +22,7 @@ def main(path):
         problems = []
         for _, row in summary.iterrows():
             run = f["runs"][row["run_id"]]
-            if run.attrs["seed"] != row["seed"]:
+            if int(run.attrs["seed"]) != int(row["seed"]):  # exact: seeds use 63 bits
                 problems.append(f"{row['run_id']}: seed {row['seed']} != {run.attrs['seed']}")
             brands = run["brands"].asstr()[...]
             s = run["series"]

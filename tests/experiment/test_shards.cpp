@@ -130,6 +130,7 @@ void expect_same(const fs::path& a, const fs::path& b) {
     EXPECT_EQ((*sa)[j].kind, (*sb)[j].kind);
     EXPECT_EQ((*sa)[j].text, (*sb)[j].text) << (*sa)[j].name;
     EXPECT_EQ((*sa)[j].numbers, (*sb)[j].numbers) << (*sa)[j].name;
+    EXPECT_EQ((*sa)[j].integers, (*sb)[j].integers) << (*sa)[j].name;
   }
 }
 
@@ -235,10 +236,11 @@ TEST_F(ShardedSweep, MergeRefusesBadPartsAndWritesNothing) {
 TEST(ResultsReader, SummaryRoundTrips) {
   const fs::path file = fs::path(CXSIM_TEST_TMPDIR) / "summary_round_trip.h5";
   std::vector<SummaryColumn> columns = {
-      {"run_id", SummaryColumn::Kind::kText, {"000000", "000001", "000002"}, {}},
-      {"policy", SummaryColumn::Kind::kText, {"a", "", "ccccccccccccccc"}, {}},
-      {"point", SummaryColumn::Kind::kInteger, {}, {0, 1, -7}},
-      {"x.y", SummaryColumn::Kind::kNumber, {}, {0.1, -2.5e300, 3}},
+      {"run_id", SummaryColumn::Kind::kText, {"000000", "000001", "000002"}, {}, {}},
+      {"policy", SummaryColumn::Kind::kText, {"a", "", "ccccccccccccccc"}, {}, {}},
+      {"point", SummaryColumn::Kind::kInteger, {}, {}, {0, 1, -7}},
+      {"seed", SummaryColumn::Kind::kInteger, {}, {}, {5833679380957638813, 1, (std::int64_t{1} << 62) + 1}},
+      {"x.y", SummaryColumn::Kind::kNumber, {}, {0.1, -2.5e300, 3}, {}},
   };
   {
     ResultsWriter out(file);
@@ -256,6 +258,7 @@ TEST(ResultsReader, SummaryRoundTrips) {
     EXPECT_EQ((*back)[j].kind, columns[j].kind);
     EXPECT_EQ((*back)[j].text, columns[j].text);
     EXPECT_EQ((*back)[j].numbers, columns[j].numbers);
+    EXPECT_EQ((*back)[j].integers, columns[j].integers);
   }
   EXPECT_EQ(in.integer_attribute("count"), -42);
   EXPECT_EQ(in.text_attribute("name"), "text");

@@ -70,9 +70,7 @@ Part read_part(const fs::path& path) {
   auto summary = in.summary();
   if (!summary) throw IoError(quoted(path) + " has no /summary table; expected a file written by cxsim sweep");
   part.summary = std::move(*summary);
-  const auto rows = part.summary.empty() ? 0
-                    : part.summary[0].kind == SummaryColumn::Kind::kText ? part.summary[0].text.size()
-                                                                          : part.summary[0].numbers.size();
+  const auto rows = part.summary.empty() ? 0 : part.summary[0].rows();
   if (part.summary.empty() || part.summary[0].name != "run_id" || rows != part.runs.size())
     throw IoError(quoted(path) + ": /summary does not have one row per run (first column run_id)");
   for (std::size_t r = 0; r < rows; ++r)
@@ -153,9 +151,9 @@ MergeReport merge_sweeps(const MergeOptions& options) {
   sweep_detail::write_identity(out, identity);
   std::vector<SummaryColumn> summary;
   if (with_columns != nullptr)
-    for (const auto& c : with_columns->summary) summary.push_back({c.name, c.kind, {}, {}});
+    for (const auto& c : with_columns->summary) summary.push_back({c.name, c.kind, {}, {}, {}});
   else
-    for (const auto& c : first.summary) summary.push_back({c.name, c.kind, {}, {}});
+    for (const auto& c : first.summary) summary.push_back({c.name, c.kind, {}, {}, {}});
   // Shards interleave run ids, so parts stay open, a bounded number at a time.
   constexpr std::size_t kMaxOpen = 64;
   std::vector<std::unique_ptr<ResultsReader>> readers(parts.size());
@@ -171,13 +169,7 @@ MergeReport merge_sweeps(const MergeOptions& options) {
       ++open;
     }
     out.write_run(readers[p]->run(parts[p].summary[0].text[r]));
-    for (std::size_t j = 0; j < summary.size(); ++j) {
-      const auto& from = parts[p].summary[j];
-      if (from.kind == SummaryColumn::Kind::kText)
-        summary[j].text.push_back(from.text[r]);
-      else
-        summary[j].numbers.push_back(from.numbers[r]);
-    }
+    for (std::size_t j = 0; j < summary.size(); ++j) summary[j].append_row(parts[p].summary[j], r);
   }
   out.write_summary(summary);
   out.commit();

@@ -113,7 +113,8 @@ class Summary {
     fixed_ = columns_.size();
     for (auto& c : columns_) {
       c.text.reserve(c.kind == K::kText ? rows : 0);
-      c.numbers.reserve(c.kind == K::kText ? 0 : rows);
+      c.numbers.reserve(c.kind == K::kNumber ? rows : 0);
+      c.integers.reserve(c.kind == K::kInteger ? rows : 0);
     }
   }
 
@@ -121,11 +122,11 @@ class Summary {
     std::size_t j = 0;
     columns_[j++].text.push_back(plan.run_id);
     if (spec_.design == Design::kPolicies) columns_[j++].text.push_back(plan.policy);
-    columns_[j++].numbers.push_back(plan.point);
+    columns_[j++].integers.push_back(plan.point);
     for (double v : plan.factor_values) columns_[j++].numbers.push_back(v);
     if (spec_.design == Design::kSobol) columns_[j++].text.push_back(plan.sobol_matrix);
-    columns_[j++].numbers.push_back(plan.replicate);
-    columns_[j++].numbers.push_back(static_cast<double>(plan.seed));
+    columns_[j++].integers.push_back(plan.replicate);
+    columns_[j++].integers.push_back(static_cast<std::int64_t>(plan.seed));  // seeds are kept to 63 bits
     const auto outcomes = compute_outcomes(run, spec_.outcomes, spec_.window);
     if (columns_.size() == fixed_)
       for (const auto& [name, value] : outcomes) add(name, SummaryColumn::Kind::kNumber);
@@ -135,7 +136,7 @@ class Summary {
   [[nodiscard]] const std::vector<SummaryColumn>& columns() const { return columns_; }
 
  private:
-  void add(const std::string& name, SummaryColumn::Kind kind) { columns_.push_back({name, kind, {}, {}}); }
+  void add(const std::string& name, SummaryColumn::Kind kind) { columns_.push_back({name, kind, {}, {}, {}}); }
   const ExperimentSpec& spec_;
   std::vector<SummaryColumn> columns_;
   std::size_t fixed_ = 0;

@@ -586,6 +586,8 @@ std::vector<SummaryColumn> read_summary_table(hid_t f) {
     auto& c = columns[j];
     if (c.kind == SummaryColumn::Kind::kText)
       c.text.reserve(rows);
+    else if (c.kind == SummaryColumn::Kind::kInteger)
+      c.integers.reserve(rows);
     else
       c.numbers.reserve(rows);
     for (std::size_t r = 0; r < rows; ++r) {
@@ -596,7 +598,7 @@ std::vector<SummaryColumn> read_summary_table(hid_t f) {
       } else if (c.kind == SummaryColumn::Kind::kInteger) {
         std::int64_t v = 0;
         std::memcpy(&v, at, sizeof v);
-        c.numbers.push_back(static_cast<double>(v));
+        c.integers.push_back(v);
       } else {
         double v = 0;
         std::memcpy(&v, at, sizeof v);
@@ -739,16 +741,14 @@ void ResultsWriter::write_summary(const std::vector<SummaryColumn>& columns) {
     Impl& im = *impl_;
     im.require_open();
     const std::string what = "summary table";
-    const std::size_t rows = columns.empty() ? 0
-                             : columns[0].kind == SummaryColumn::Kind::kText ? columns[0].text.size()
-                                                                              : columns[0].numbers.size();
+    const std::size_t rows = columns.empty() ? 0 : columns[0].rows();
     // Row layout: fixed-length strings as long as each column's longest value.
     std::vector<std::size_t> offset, width;
     std::size_t size = 0;
     for (const auto& c : columns) {
       check_name(c.name, "summary column");
       const bool text = c.kind == SummaryColumn::Kind::kText;
-      if ((text ? c.text.size() : c.numbers.size()) != rows)
+      if (c.rows() != rows)
         throw Failure("summary column " + quoted(c.name) + " does not have " + std::to_string(rows) + " rows");
       std::size_t w = 8;
       if (text) {
@@ -780,8 +780,7 @@ void ResultsWriter::write_summary(const std::vector<SummaryColumn>& columns) {
         if (c.kind == SummaryColumn::Kind::kText) {
           std::memcpy(at, c.text[r].data(), c.text[r].size());
         } else if (c.kind == SummaryColumn::Kind::kInteger) {
-          const auto v = static_cast<std::int64_t>(c.numbers[r]);
-          std::memcpy(at, &v, sizeof v);
+          std::memcpy(at, &c.integers[r], sizeof(std::int64_t));
         } else {
           std::memcpy(at, &c.numbers[r], sizeof(double));
         }

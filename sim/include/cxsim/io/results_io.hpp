@@ -23,7 +23,21 @@ struct SummaryColumn {
   std::string name;
   Kind kind = Kind::kNumber;
   std::vector<std::string> text;       ///< kText
-  std::vector<double> numbers;         ///< kInteger (exact integers) and kNumber
+  std::vector<double> numbers;         ///< kNumber
+  std::vector<std::int64_t> integers;  ///< kInteger (exact: seeds use all 63 bits)
+
+  /// Number of rows (the length of the vector of this column's kind).
+  [[nodiscard]] std::size_t rows() const {
+    return kind == Kind::kText ? text.size() : kind == Kind::kInteger ? integers.size() : numbers.size();
+  }
+  /// Appends row `r` of `from`, a column of the same kind.
+  void append_row(const SummaryColumn& from, std::size_t r) {
+    switch (kind) {
+      case Kind::kText: text.push_back(from.text[r]); break;
+      case Kind::kInteger: integers.push_back(from.integers[r]); break;
+      case Kind::kNumber: numbers.push_back(from.numbers[r]); break;
+    }
+  }
 };
 
 /// Writes runs into one results file.
