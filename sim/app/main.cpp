@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <csignal>
+#include <limits>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -186,7 +188,7 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
   po::options_description d("Options of cxsim run [SCENARIO]");
   d.add_options()("help,h", "show this help")
       ("out,o", po::value(&o.out)->value_name("FILE.h5"), "results file (default: <scenario name>.h5)")
-      ("seed", po::value<std::uint64_t>()->value_name("N"), "master seed (scenario.seed)")
+      ("seed", po::value<std::string>()->value_name("N"), "master seed (scenario.seed), in [0, 2^63 - 1]")
       ("threads", po::value(&o.threads)->value_name("N"), "worker threads (default: all cores)")
       ("steps", po::value<int>()->value_name("N"), "horizon in steps (scenario.steps)")
       ("customers", po::value<std::int64_t>()->value_name("N"), "population size (population.customers)")
@@ -207,7 +209,16 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   if (!file.empty()) o.scenario = file;
-  if (vm.count("seed")) o.seed = vm["seed"].as<std::uint64_t>();
+  if (vm.count("seed")) {
+    // Read by hand: Boost would take "-1" as 2^64 - 1.
+    const auto text = vm["seed"].as<std::string>();
+    std::uint64_t seed = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seed);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size() ||
+        seed > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+      throw cxsim::ConfigError("--seed", 0, "", "expected an integer in [0, 9223372036854775807], got '" + text + "'");
+    o.seed = seed;
+  }
   if (vm.count("steps")) o.steps = vm["steps"].as<int>();
   if (vm.count("customers")) o.customers = vm["customers"].as<std::int64_t>();
   if (vm.count("panel")) o.panel = vm["panel"].as<std::int64_t>();

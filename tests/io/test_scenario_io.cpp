@@ -341,6 +341,17 @@ TEST(ScenarioErrors, BadCohortName) {
                           "x.toml:12: cohorts.old folks: expected a cohort name made of letters"));
 }
 
+TEST(ScenarioErrors, IntegerBeyond64BitsIsNotClampedToTheLimit) {
+  // toml11 reads it as 2^63 - 1; TOML makes the document invalid.
+  EXPECT_EQ(error_of(std::string(kMinimal) + "[population]\ncustomers = 99_999_999_999_999_999_999\n"),
+            "x.toml:22: population.customers: expected an integer that fits in 64 bits, got 99_999_999_999_999_999_999");
+  EXPECT_EQ(error_of(std::string(kMinimal) + "[network]\ndegree = 0x8000000000000000\n"),
+            "x.toml:22: network.degree: expected an integer that fits in 64 bits, got 0x8000000000000000");
+  // The limits themselves, written exactly, are fine (and then checked against the key's range).
+  EXPECT_EQ(error_of(std::string(kMinimal) + "[population]\ncustomers = 9223372036854775807\n"),
+            "x.toml:22: population.customers: expected an integer in [1, 2000000000], got 9223372036854775807");
+}
+
 TEST(ScenarioErrors, EmptyFileReportsTheFirstSection) {
   EXPECT_EQ(error_of(""), "x.toml:1: scenario.name: required key is missing");
 }

@@ -1082,6 +1082,7 @@ Value parse_override_value(const std::string& raw) {
   try {
     std::istringstream in("v = " + raw);
     Value doc = toml::parse(in, "--set");
+    toml_text::reject_saturated_integers(doc, "--set", "");  // too large: kept as text, so reported as such
     if (doc.as_table().size() == 1 && doc.contains("v")) return doc.at("v");
   } catch (const std::exception&) {
     // not TOML: fall through

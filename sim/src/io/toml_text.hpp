@@ -9,6 +9,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <charconv>
+#include <cstdint>
+#include <limits>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -102,17 +105,53 @@ inline std::string read_file(const std::filesystem::path& file, std::string_view
   return text.str();
 }
 
-/// The TOML document `text`; a syntax error throws ConfigError(file_name, line, "", "syntax error: ...").
+/// toml11 3.7 reads an integer literal beyond 64 bits as the nearest limit
+/// instead of failing, though TOML makes such a document invalid. Throws
+/// ConfigError(file, line, key, ...) for any integer at a limit whose literal is
+/// out of range.
+inline void reject_saturated_integers(const toml::value& v, const std::string& file_name, const std::string& path) {
+  if (v.is_table()) {
+    for (const auto& [k, x] : v.as_table()) reject_saturated_integers(x, file_name, path.empty() ? k : path + "." + k);
+  } else if (v.is_array()) {
+    std::size_t i = 0;
+    for (const auto& x : v.as_array()) reject_saturated_integers(x, file_name, path + "[" + std::to_string(i++) + "]");
+  } else if (v.is_integer()) {
+    using Limits = std::numeric_limits<std::int64_t>;
+    if (v.as_integer() != Limits::max() && v.as_integer() != Limits::min()) return;
+    const toml::source_location where = v.location();
+    const std::string& line = where.line_str();
+    const std::size_t from = where.column() > 0 ? where.column() - 1 : 0;
+    const std::string literal = from < line.size() ? line.substr(from, where.region()) : std::string();
+    std::string digits;
+    for (char c : literal)
+      if (c != '_' && c != '+') digits += c;
+    int base = 10;
+    if (digits.size() > 2 && digits[0] == '0' && std::isalpha(static_cast<unsigned char>(digits[1]))) {
+      base = digits[1] == 'x' ? 16 : digits[1] == 'o' ? 8 : 2;
+      digits.erase(0, 2);
+    }
+    std::int64_t out = 0;
+    if (std::from_chars(digits.data(), digits.data() + digits.size(), out, base).ec == std::errc::result_out_of_range)
+      throw ConfigError(file_name, static_cast<int>(where.line()), path,
+                        "expected an integer that fits in 64 bits, got " + literal);
+  }
+}
+
+/// The TOML document `text`; a syntax error throws ConfigError(file_name, line, "", "syntax error: ..."),
+/// an integer literal beyond 64 bits ConfigError(file_name, line, key, ...).
 inline toml::value parse_toml(const std::string& text, const std::string& file_name) {
   std::istringstream in(text);
+  toml::value doc;
   try {
-    return toml::parse(in, file_name);
+    doc = toml::parse(in, file_name);
   } catch (const toml::exception& e) {
     throw ConfigError(file_name, std::max(1, static_cast<int>(e.location().line())), "",
                       "syntax error: " + first_message_line(e.what()));
   } catch (const std::exception& e) {
     throw ConfigError(file_name, 1, "", "syntax error: " + first_message_line(e.what()));
   }
+  reject_saturated_integers(doc, file_name, "");
+  return doc;
 }
 
 }  // namespace cxsim::toml_text

@@ -17,7 +17,7 @@ class Error : public std::runtime_error {
 };
 
 /// Bad scenario or command-line input. Message format:
-/// `FILE:LINE: key.path: what was expected`. Exit code 2.
+/// `FILE:LINE: key.path: what was expected` (`OPTION: ...` for a command-line option, which has no line). Exit code 2.
 class ConfigError : public Error {
  public:
   /// \param file  scenario file name (or `--set`), \param line 1-based line (0: unknown),
@@ -33,8 +33,10 @@ class ConfigError : public Error {
   static std::string format(const std::string& file, int line, const std::string& key,
                             const std::string& expected) {
     std::string out = file;
-    out += ':';
-    out += std::to_string(line);
+    if (line > 0) {  // command-line options have no line: "--threads: expected ..."
+      out += ':';
+      out += std::to_string(line);
+    }
     out += ": ";
     if (!key.empty()) {
       out += key;
