@@ -526,6 +526,26 @@ RunResult read_run_group(hid_t f, const std::string& path, const std::string& ru
   return run;
 }
 
+// The in-memory row of the /summary compound table: text columns as
+// null-padded UTF-8 strings of their width, integers as int64, numbers as double.
+Type summary_row_type(const std::vector<SummaryColumn>& columns, const std::vector<std::size_t>& offset,
+                      const std::vector<std::size_t>& width, std::size_t size, const std::string& what) {
+  Type row(H5Tcreate(H5T_COMPOUND, std::max<std::size_t>(size, 1)), what);
+  for (std::size_t j = 0; j < columns.size(); ++j) {
+    if (columns[j].kind == SummaryColumn::Kind::kText) {
+      const Type text(H5Tcopy(H5T_C_S1), what);
+      check(H5Tset_size(text, width[j]), what);
+      check(H5Tset_strpad(text, H5T_STR_NULLPAD), what);
+      check(H5Tset_cset(text, H5T_CSET_UTF8), what);
+      check(H5Tinsert(row, columns[j].name.c_str(), offset[j], text), what);  // H5Tinsert copies the member type
+    } else {
+      const hid_t number = columns[j].kind == SummaryColumn::Kind::kInteger ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE;
+      check(H5Tinsert(row, columns[j].name.c_str(), offset[j], number), what);
+    }
+  }
+  return row;
+}
+
 // The /summary compound table back into columns: fixed-length strings as text,
 // integers as kInteger, floating point as kNumber.
 std::vector<SummaryColumn> read_summary_table(hid_t f) {
@@ -543,7 +563,6 @@ std::vector<SummaryColumn> read_summary_table(hid_t f) {
 
   std::vector<SummaryColumn> columns;
   std::vector<std::size_t> offset, width;
-  std::vector<Type> strings;
   std::size_t size = 0;
   for (int i = 0; i < members; ++i) {
     char* raw = H5Tget_member_name(ft, static_cast<unsigned>(i));
@@ -568,18 +587,7 @@ std::vector<SummaryColumn> read_summary_table(hid_t f) {
     size += w;
     columns.push_back(std::move(c));
   }
-  Type row(H5Tcreate(H5T_COMPOUND, std::max<std::size_t>(size, 1)), what);
-  for (std::size_t j = 0; j < columns.size(); ++j) {
-    hid_t member = columns[j].kind == SummaryColumn::Kind::kInteger ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE;
-    if (columns[j].kind == SummaryColumn::Kind::kText) {
-      strings.emplace_back(H5Tcopy(H5T_C_S1), what);
-      check(H5Tset_size(strings.back(), width[j]), what);
-      check(H5Tset_strpad(strings.back(), H5T_STR_NULLPAD), what);
-      check(H5Tset_cset(strings.back(), H5T_CSET_UTF8), what);
-      member = strings.back();
-    }
-    check(H5Tinsert(row, columns[j].name.c_str(), offset[j], member), what);
-  }
+  const Type row = summary_row_type(columns, offset, width, size, what);
   std::vector<unsigned char> buffer(rows * size, 0);
   if (rows > 0 && size > 0) check(H5Dread(ds, row, H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.data()), what);
   for (std::size_t j = 0; j < columns.size(); ++j) {
@@ -759,19 +767,7 @@ void ResultsWriter::write_summary(const std::vector<SummaryColumn>& columns) {
       width.push_back(w);
       size += w;
     }
-    Type row(H5Tcreate(H5T_COMPOUND, std::max<std::size_t>(size, 1)), what);
-    std::vector<Type> strings;
-    for (std::size_t j = 0; j < columns.size(); ++j) {
-      hid_t member = columns[j].kind == SummaryColumn::Kind::kInteger ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE;
-      if (columns[j].kind == SummaryColumn::Kind::kText) {
-        strings.emplace_back(H5Tcopy(H5T_C_S1), what);
-        check(H5Tset_size(strings.back(), width[j]), what);
-        check(H5Tset_strpad(strings.back(), H5T_STR_NULLPAD), what);
-        check(H5Tset_cset(strings.back(), H5T_CSET_UTF8), what);
-        member = strings.back();
-      }
-      check(H5Tinsert(row, columns[j].name.c_str(), offset[j], member), what);
-    }
+    const Type row = summary_row_type(columns, offset, width, size, what);
     std::vector<unsigned char> buffer(rows * size, 0);
     for (std::size_t r = 0; r < rows; ++r)
       for (std::size_t j = 0; j < columns.size(); ++j) {
