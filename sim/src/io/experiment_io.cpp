@@ -36,36 +36,6 @@ constexpr std::int64_t kMaxRuns = 1'000'000;  // run ids are six digits
 // ---------------------------------------------------------------------------
 // Text helpers
 
-std::string shortest(double x) {
-  std::array<char, 64> buf{};
-  const auto res = std::to_chars(buf.data(), buf.data() + buf.size(), x);
-  return {buf.data(), res.ptr};
-}
-
-std::string toml_float(double x) {
-  std::string s = shortest(x);
-  if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
-  return s;
-}
-
-std::string quote(std::string_view s) {
-  std::string out = "\"";
-  for (const char ch : s) {
-    const auto u = static_cast<unsigned char>(ch);
-    if (ch == '"' || ch == '\\') {
-      out += '\\';
-      out += ch;
-    } else if (u < 0x20 || u == 0x7F) {
-      std::array<char, 8> hex{};
-      std::snprintf(hex.data(), hex.size(), "\\u%04X", static_cast<unsigned>(u));
-      out += hex.data();
-    } else {
-      out += ch;
-    }
-  }
-  return out + "\"";
-}
-
 std::string key_text(std::string_view key) {
   return is_bare_key(key) ? std::string(key) : quote(key);
 }

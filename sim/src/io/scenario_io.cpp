@@ -32,48 +32,11 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 // ---------------------------------------------------------------------------
 // Text helpers
 
-/// Shortest text that reads back as exactly `x`; fixed notation unless that is long.
-std::string shortest(double x) {
-  std::array<char, 400> buf{};
-  auto res = std::to_chars(buf.data(), buf.data() + buf.size(), x, std::chars_format::fixed);
-  if (res.ec != std::errc{} || res.ptr - buf.data() > 21)
-    res = std::to_chars(buf.data(), buf.data() + buf.size(), x, std::chars_format::scientific);
-  return {buf.data(), res.ptr};
-}
+using toml_text::shortest;  // the overload below would hide it
 
+/// `x` as written in a range: an integer key's bounds as integers.
 std::string shortest(double x, bool integer) {
   return integer ? std::to_string(static_cast<std::int64_t>(x)) : shortest(x);
-}
-
-/// A float literal TOML reads back as a float (never as an integer).
-std::string toml_float(double x) {
-  std::string s = shortest(x);
-  if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
-  return s;
-}
-
-/// TOML basic string.
-std::string quote(std::string_view s) {
-  std::string out = "\"";
-  for (const char ch : s) {
-    const auto u = static_cast<unsigned char>(ch);
-    switch (ch) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (u < 0x20 || u == 0x7F) {
-          std::array<char, 8> hex{};
-          std::snprintf(hex.data(), hex.size(), "\\u%04X", static_cast<unsigned>(u));
-          out += hex.data();
-        } else {
-          out += ch;
-        }
-    }
-  }
-  return out + "\"";
 }
 
 std::string join_path(const std::string& a, std::string_view b) {

@@ -1,12 +1,14 @@
 #pragma once
 /// \file
 /// Text helpers shared by the TOML file readers of io/ (scenario and experiment
-/// files): value descriptions for messages, reading a file, and toml11 parsing
+/// files): number and string literals, value descriptions for messages, reading a file, and toml11 parsing
 /// with its errors turned into ConfigError. Private to io/; not part of the public headers.
 
 #include <toml.hpp>
 
 #include <algorithm>
+#include <cstdio>
+#include <array>
 #include <cctype>
 #include <cerrno>
 #include <charconv>
@@ -36,6 +38,46 @@ inline bool is_bare_key(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
   });
+}
+
+/// Shortest text that reads back as exactly `x`; fixed notation unless that is long.
+inline std::string shortest(double x) {
+  std::array<char, 400> buf{};
+  auto res = std::to_chars(buf.data(), buf.data() + buf.size(), x, std::chars_format::fixed);
+  if (res.ec != std::errc{} || res.ptr - buf.data() > 21)
+    res = std::to_chars(buf.data(), buf.data() + buf.size(), x, std::chars_format::scientific);
+  return {buf.data(), res.ptr};
+}
+
+/// A float literal TOML reads back as a float (never as an integer).
+inline std::string toml_float(double x) {
+  std::string s = shortest(x);
+  if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
+  return s;
+}
+
+/// `s` as a TOML basic string, with escapes.
+inline std::string quote(std::string_view s) {
+  std::string out = "\"";
+  for (const char ch : s) {
+    const auto u = static_cast<unsigned char>(ch);
+    switch (ch) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        if (u < 0x20 || u == 0x7F) {
+          std::array<char, 8> hex{};
+          std::snprintf(hex.data(), hex.size(), "\\u%04X", static_cast<unsigned>(u));
+          out += hex.data();
+        } else {
+          out += ch;
+        }
+    }
+  }
+  return out + "\"";
 }
 
 /// The kind of a TOML value with its article ("an integer"), as messages name it.
