@@ -93,6 +93,178 @@ void philox_blocks(std::uint64_t seed, Stream stream, std::uint32_t step, std::s
   }
 }
 
+/// Purchasers processed in lockstep: one SIMD lane per purchaser.
+constexpr int kLanes = 16;
+
+/// Inputs and results of the vector part of kLanes purchases, one array
+/// element per lane (structure of arrays, so that every loop over lanes is a
+/// vector operation). Rows beyond the brand, dimension and degree counts in
+/// use are not touched.
+struct alignas(64) Lanes {
+  // Gathered from the records.
+  alignas(64) float mean[kMaxDimensions][kLanes];    ///< cohort mean of each value dimension at t
+  alignas(64) std::int32_t dev[kMaxDimensions][kLanes];  ///< own deviation x 63.5
+  alignas(64) float salience_mean[kLanes];
+  alignas(64) std::int32_t salience_dev[kLanes];
+  alignas(64) std::int32_t weight[3][kLanes];        ///< life, time, money x 85
+  alignas(64) std::int32_t trust_in[kMaxBrands][kLanes];  ///< x 65535
+  alignas(64) std::int32_t loyalty_in[kLanes];       ///< loyalty at t_last x 65535
+  alignas(64) std::int32_t idle[kLanes];             ///< t - t_last
+  alignas(64) float log_retention[kLanes];
+  alignas(64) std::int32_t current[kLanes];          ///< brand before the purchase
+  alignas(64) std::int32_t word[kMaxDegree][kLanes];  ///< contacts' visible words as of t - 1
+  alignas(64) float lead_draw[kLanes];
+  alignas(64) float choice_draw[kLanes];
+  // Results.
+  alignas(64) float v[kMaxDimensions][kLanes];  ///< values at t
+  alignas(64) float salience[kLanes];
+  alignas(64) float loyalty[kLanes];            ///< loyalty at t, before the purchase
+  alignas(64) std::int32_t chosen[kLanes];
+  alignas(64) float action[kLanes];             ///< action of the chosen brand
+  alignas(64) float align[kLanes];              ///< alignment with the chosen brand
+  alignas(64) float trust_chosen[kLanes];       ///< trust in the chosen brand after the experience of its action
+  alignas(64) std::uint16_t trust_out[kMaxBrands][kLanes];  ///< every brand's trust after the purchase, x 65535
+  alignas(64) std::uint32_t values_weight_fx[kLanes];  ///< values share of the utility spread x 2^20 (0: no spread)
+};
+
+/// Model coefficients the vector part reads.
+struct LaneCoefficients {
+  int brands, k, degree;
+  float beta_life, beta_social, beta_wom, hypocrisy, inv_credible_range, wom_rate, learn_rate;
+};
+
+/// Word of mouth, utility, choice and the brand-side update of trust for the
+/// kLanes purchasers of `g`, each lane computing exactly what the scalar
+/// rules compute for one purchaser (same operations in the same order, so the
+/// results are bit-identical for any vector width).
+CXSIM_CLONES void choose_lanes(Lanes& g, const LaneCoefficients& c, const StepContext& ctx) {
+  constexpr int L = kLanes;
+  const int nb = c.brands;
+  for (int d = 0; d < c.k; ++d)
+    for (int e = 0; e < L; ++e)
+      g.v[d][e] = std::clamp(g.mean[d][e] + static_cast<float>(g.dev[d][e]) / kDevScale, -1.0f, 1.0f);
+  alignas(64) float w[3][L], life_scale[L];
+  alignas(64) std::int32_t lead[L];
+  for (int e = 0; e < L; ++e) {
+    g.salience[e] = std::clamp(g.salience_mean[e] + static_cast<float>(g.salience_dev[e]) / kDevScale, 0.0f, 1.0f);
+    for (int j = 0; j < 3; ++j) w[j][e] = static_cast<float>(g.weight[j][e]) / kWeightScale;
+    g.loyalty[e] = static_cast<float>(g.loyalty_in[e]) / kUnit16 *
+                   fast_exp(static_cast<float>(g.idle[e]) * g.log_retention[e]);
+    life_scale[e] = c.beta_life * w[0][e] * g.salience[e];
+    lead[e] = 0;
+  }
+  for (int q = 0; q < 2 * nb; ++q) {  // lead: 2 x brands means none
+    const float cum = ctx.lead_cum[static_cast<std::size_t>(q)];
+    for (int e = 0; e < L; ++e) lead[e] += cum <= g.lead_draw[e];
+  }
+  // The contacts' words, unpacked once.
+  alignas(64) std::int32_t their_brand[kMaxDegree][L], spoke[kMaxDegree][L];
+  alignas(64) float their_trust[kMaxDegree][L], their_net[kMaxDegree][L];
+  for (int j = 0; j < c.degree; ++j)
+    for (int e = 0; e < L; ++e) {
+      const std::int32_t word = g.word[j][e];
+      const std::int32_t sentiment = (word >> 6) & 3;
+      their_brand[j][e] = word & 0x3F;
+      their_trust[j][e] = static_cast<float>(word >> 8) / 255.0f;
+      their_net[j][e] = static_cast<float>(sentiment == 3) - static_cast<float>(sentiment == 1);
+      spoke[j][e] = -static_cast<std::int32_t>(sentiment != 0);
+    }
+  const float inv_degree = c.degree > 0 ? 1.0f / static_cast<float>(c.degree) : 0.0f;
+  alignas(64) float u[kMaxBrands][L], align[kMaxBrands][L], trust[kMaxBrands][L];
+  alignas(64) float lo[3][L], hi[3][L];
+  for (int j = 0; j < 3; ++j)
+    for (int e = 0; e < L; ++e) {
+      lo[j][e] = 1e30f;
+      hi[j][e] = -1e30f;
+    }
+  for (int b = 0; b < nb; ++b) {
+    const auto bj = static_cast<std::size_t>(b);
+    // Word of mouth and social proof: users of b among the contacts, their
+    // net promotion, and trust in b moved toward each contact's, in contact order.
+    alignas(64) float users[L], net[L];
+    float* tr = trust[b];
+    for (int e = 0; e < L; ++e) {
+      users[e] = 0.0f;
+      net[e] = 0.0f;
+      tr[e] = static_cast<float>(g.trust_in[b][e]) / kUnit16;
+    }
+    for (int j = 0; j < c.degree; ++j)
+      for (int e = 0; e < L; ++e) {
+        const std::int32_t is_b = -static_cast<std::int32_t>(their_brand[j][e] == b);
+        users[e] += std::bit_cast<float>(std::bit_cast<std::int32_t>(1.0f) & is_b);
+        net[e] += std::bit_cast<float>(std::bit_cast<std::int32_t>(their_net[j][e]) & is_b);
+        const float moved = tr[e] + c.wom_rate * (their_trust[j][e] - tr[e]);
+        const std::int32_t m = is_b & spoke[j][e];
+        tr[e] = std::bit_cast<float>((std::bit_cast<std::int32_t>(moved) & m) | (std::bit_cast<std::int32_t>(tr[e]) & ~m));
+      }
+    float* al = align[b];
+    for (int e = 0; e < L; ++e) al[e] = 0.0f;
+    for (int d = 0; d < c.k; ++d) {
+      const float stance = ctx.stance_by_dim[static_cast<std::size_t>(d * nb + b)];
+      for (int e = 0; e < L; ++e) al[e] += stance * g.v[d][e];
+    }
+    const float time_term = ctx.time_term[bj], money_term = ctx.money_term[bj], bonus = ctx.loyalty_bonus[bj];
+    const float lift_ambassador = ctx.lead_lift[2 * bj], lift_marketing = ctx.lead_lift[2 * bj + 1];
+    for (int e = 0; e < L; ++e) {
+      // A stance the customer shares counts only as far as it is believed, and a
+      // disbelieved one reads as hypocrisy; an opposed stance counts in full.
+      const float credit = select(al[e] > 0.0f, (tr[e] - c.hypocrisy) * c.inv_credible_range, 1.0f);
+      const float life = life_scale[e] * al[e] * credit;
+      const float time = w[1][e] * time_term;
+      const float money = w[2][e] * money_term;
+      float x = life - time - money + inv_degree * (c.beta_social * users[e] + c.beta_wom * net[e]);
+      lo[0][e] = std::min(lo[0][e], life);
+      hi[0][e] = std::max(hi[0][e], life);
+      lo[1][e] = std::min(lo[1][e], time);
+      hi[1][e] = std::max(hi[1][e], time);
+      lo[2][e] = std::min(lo[2][e], money);
+      hi[2][e] = std::max(hi[2][e], money);
+      x = select(g.current[e] == b, x + bonus * g.loyalty[e], x);
+      x = select(lead[e] >> 1 == b, x + select(lead[e] == 2 * b, lift_ambassador, lift_marketing), x);
+      u[b][e] = x;
+    }
+  }
+  // Logit choice, by inverting the cumulative distribution (choose_logit per lane).
+  alignas(64) float top[L], total[L];
+  for (int e = 0; e < L; ++e) {
+    top[e] = u[0][e];
+    total[e] = 0.0f;
+  }
+  for (int b = 1; b < nb; ++b)
+    for (int e = 0; e < L; ++e) top[e] = std::max(top[e], u[b][e]);
+  for (int b = 0; b < nb; ++b)
+    for (int e = 0; e < L; ++e) u[b][e] = total[e] += fast_exp(u[b][e] - top[e]);  // now cumulative
+  alignas(64) float target[L];
+  for (int e = 0; e < L; ++e) {
+    target[e] = g.choice_draw[e] * total[e];
+    g.chosen[e] = 0;
+    g.action[e] = 0.0f;
+    g.align[e] = 0.0f;
+    g.trust_chosen[e] = 0.0f;
+  }
+  for (int b = 0; b < nb; ++b)
+    for (int e = 0; e < L; ++e) g.chosen[e] += u[b][e] <= target[e];
+  for (int e = 0; e < L; ++e) g.chosen[e] = std::min(g.chosen[e], nb - 1);
+  // Experience reveals what the chosen brand really does: trust moves toward its action.
+  for (int b = 0; b < nb; ++b) {
+    const float action = ctx.action[static_cast<std::size_t>(b)];
+    for (int e = 0; e < L; ++e) {
+      const bool is_chosen = g.chosen[e] == b;
+      const float tr = trust[b][e];
+      const float learned = select(is_chosen, tr + c.learn_rate * (action - tr), tr);
+      g.trust_out[b][e] = to_u16(learned);
+      g.trust_chosen[e] = select(is_chosen, learned, g.trust_chosen[e]);
+      g.action[e] = select(is_chosen, action, g.action[e]);
+      g.align[e] = select(is_chosen, align[b][e], g.align[e]);
+    }
+  }
+  // How much of the difference between brands comes from values (life).
+  for (int e = 0; e < L; ++e) {
+    const float spread = (hi[0][e] - lo[0][e]) + (hi[1][e] - lo[1][e]) + (hi[2][e] - lo[2][e]);
+    g.values_weight_fx[e] = spread > 0.0f ? round_nonneg((hi[0][e] - lo[0][e]) / spread * 1048576.0f) : 0u;
+  }
+}
+
 /// Philox blocks precomputed per customer at initialisation (they cover the
 /// draws of almost every birth; rare extra draws are computed on demand).
 constexpr int kInitBatch = 64;
@@ -324,132 +496,130 @@ void CustomerKernel::enter(Population& pop, std::size_t i, const StepContext& ct
   pop.next_event[i] = std::min(first, pop.exit_step(i));
 }
 
-void CustomerKernel::purchase(Population& pop, std::size_t i, const std::uint32_t* draws,
-                              const std::uint32_t* contacts, const StepContext& ctx, Tally& tally) const {
+void CustomerKernel::purchase_lanes(Population& pop, const std::uint32_t* who, const int* at, int lanes,
+                                    const std::uint32_t* const draws[4], const std::uint32_t* contacts,
+                                    const StepContext& ctx, Tally& tally) const {
   const int t = ctx.t;
   const int nb = ctx.brands;
-  const VisibleState me = VisibleState::unpack(pop.visible_state(i));
-  const int current = Visible::unpack(me.word).brand;
-  const auto& ex = spec_.experience;
-  const int cohort = pop.cohort(i);
-
-  float v[kMaxDimensions];
-  {
+  const int k = pop.k;
+  const int degree = network_.degree();
+  Lanes g;
+  // 1. Gather each purchaser's record, its contacts' words as of last step
+  //    and its first two draws; unused lanes compute on zeros.
+  for (int e = 0; e < kLanes; ++e) {
+    if (e >= lanes) {
+      for (int d = 0; d < k; ++d) g.mean[d][e] = 0.0f, g.dev[d][e] = 0;
+      for (int b = 0; b < nb; ++b) g.trust_in[b][e] = 0;
+      for (int j = 0; j < degree; ++j) g.word[j][e] = 0;
+      g.salience_mean[e] = 0.0f;
+      g.salience_dev[e] = g.weight[0][e] = g.weight[1][e] = g.weight[2][e] = g.loyalty_in[e] = g.idle[e] =
+          g.current[e] = 0;
+      g.log_retention[e] = g.lead_draw[e] = g.choice_draw[e] = 0.0f;
+      continue;
+    }
+    const int p = at[e];
+    const std::size_t i = who[p];
+    const VisibleState me = VisibleState::unpack(pop.visible_state(i));
+    const int cohort = pop.cohort(i);
     const float* mean = timeline_.values_mean(t, cohort);
     const std::int8_t* dev = pop.values_dev(i);
-    for (int d = 0; d < pop.k; ++d) v[d] = std::clamp(mean[d] + dev[d] / kDevScale, -1.0f, 1.0f);
-  }
-  const float s = std::clamp(timeline_.salience_mean(t, cohort) + pop.salience_dev(i) / kDevScale, 0.0f, 1.0f);
-  const std::uint8_t* wq = pop.weights(i);
-  const float w[3] = {wq[0] / kWeightScale, wq[1] / kWeightScale, wq[2] / kWeightScale};
-  auto trust_row = pop.trust_of(i);
-  float trust[kMaxBrands];
-  float users[kMaxBrands];
-  float net_promoters[kMaxBrands];
-  for (int b = 0; b < nb; ++b) {
-    trust[b] = trust_row[static_cast<std::size_t>(b)] / kUnit16;
-    users[b] = 0.0f;
-    net_promoters[b] = 0.0f;
+    for (int d = 0; d < k; ++d) {
+      g.mean[d][e] = mean[d];
+      g.dev[d][e] = dev[d];
+    }
+    g.salience_mean[e] = timeline_.salience_mean(t, cohort);
+    g.salience_dev[e] = pop.salience_dev(i);
+    const std::uint8_t* wq = pop.weights(i);
+    for (int j = 0; j < 3; ++j) g.weight[j][e] = wq[j];
+    const auto trust_row = pop.trust_of(i);
+    for (int b = 0; b < nb; ++b) g.trust_in[b][e] = trust_row[static_cast<std::size_t>(b)];
+    g.loyalty_in[e] = me.loyalty;
+    g.idle[e] = t - me.t_last;
+    g.log_retention[e] = log_retention_[pop.commitment(i)];
+    g.current[e] = Visible::unpack(me.word).brand;
+    const std::uint32_t* mine = contacts + static_cast<std::size_t>(p) * kMaxDegree;
+    for (int j = 0; j < degree; ++j) g.word[j][e] = VisibleState::word_for_readers(pop.visible_state(mine[j]), t);
+    // Draws of the purchase stream, in order: lead, choice, support need,
+    // resolution, satisfaction, time to the next purchase.
+    g.lead_draw[e] = word_to_float(draws[0][2 * p]);
+    g.choice_draw[e] = word_to_float(draws[1][2 * p]);
   }
 
-  // Word of mouth and social proof: what contacts did and said as of last step.
-  const int degree = network_.degree();
-  const auto wom_rate = static_cast<float>(spec_.trust.wom_rate);
-  word_of_mouth(pop, contacts, degree, t, wom_rate, trust, users, net_promoters);
+  // 2. Word of mouth, utility, choice and trust, all lanes at once.
+  const LaneCoefficients coefficients{nb,
+                                      k,
+                                      degree,
+                                      beta_life_,
+                                      beta_social_,
+                                      beta_wom_,
+                                      hypocrisy_,
+                                      inv_credible_range_,
+                                      static_cast<float>(spec_.trust.wom_rate),
+                                      static_cast<float>(spec_.trust.learn_rate)};
+  choose_lanes(g, coefficients, ctx);
 
-  // Draws of the purchase stream, in order: lead, choice, support need,
-  // resolution, satisfaction, time to the next purchase.
-  const float lead_draw = word_to_float(draws[0]);
-  const float choice_draw = word_to_float(draws[1]);
-  const double need_draw = word_to_double(draws[2]);
-  const double resolve_draw = word_to_double(draws[3]);
-  const double outcome_draw = word_to_double(draws[4]);
-  const double wait_draw = -std::log(word_to_double(draws[5]));
-
-  const int lead = pick(ctx.lead_cum.data(), 2 * nb, lead_draw);
-  const float loyalty = me.loyalty / kUnit16 *
-                        fast_exp(static_cast<float>(t - me.t_last) * log_retention_[pop.commitment(i)]);
-  const float inv_degree = degree > 0 ? 1.0f / static_cast<float>(degree) : 0.0f;
-  float align[kMaxBrands];
-  for (int b = 0; b < nb; ++b) align[b] = 0.0f;
-  for (int d = 0; d < pop.k; ++d) {
-    const float* column = ctx.stance_by_dim.data() + static_cast<std::size_t>(d * nb);
-    for (int b = 0; b < nb; ++b) align[b] += column[b] * v[d];
-  }
-  float u[kMaxBrands], life[kMaxBrands], time[kMaxBrands], money[kMaxBrands];
-  const float life_scale = beta_life_ * w[0] * s;
-  for (int b = 0; b < nb; ++b) {
-    // A stance the customer shares counts only as far as it is believed, and a
-    // disbelieved one reads as hypocrisy; an opposed stance counts in full.
-    const float credit = select(align[b] > 0.0f, (trust[b] - hypocrisy_) * inv_credible_range_, 1.0f);
-    life[b] = life_scale * align[b] * credit;
-    time[b] = w[1] * ctx.time_term[static_cast<std::size_t>(b)];
-    money[b] = w[2] * ctx.money_term[static_cast<std::size_t>(b)];
-    u[b] = life[b] - time[b] - money[b] + inv_degree * (beta_social_ * users[b] + beta_wom_ * net_promoters[b]);
-  }
-  float lo[3] = {1e30f, 1e30f, 1e30f}, hi[3] = {-1e30f, -1e30f, -1e30f};
-  for (int b = 0; b < nb; ++b) {
-    lo[0] = std::min(lo[0], life[b]);
-    hi[0] = std::max(hi[0], life[b]);
-    lo[1] = std::min(lo[1], time[b]);
-    hi[1] = std::max(hi[1], time[b]);
-    lo[2] = std::min(lo[2], money[b]);
-    hi[2] = std::max(hi[2], money[b]);
-  }
-  u[current] += ctx.loyalty_bonus[static_cast<std::size_t>(current)] * loyalty;
-  if (lead < 2 * nb) u[lead / 2] += ctx.lead_lift[static_cast<std::size_t>(lead)];
-  const int chosen = choose_logit(u, nb, choice_draw);
-  const auto cb = static_cast<std::size_t>(chosen);
-  const float action = ctx.action[cb];
-
-  // The experience: support need, its resolution, and the satisfaction class.
-  const bool need = need_draw < ex.support_rate;
-  const bool resolved = need && resolve_draw < ctx.quality[cb];
-  double promoter = need ? (resolved ? ex.promoter_resolved : ex.promoter_unresolved) : ex.promoter_base;
-  const double detractor = need ? (resolved ? ex.detractor_resolved : ex.detractor_unresolved) : ex.detractor_base;
-  const double fit = s * std::max(0.0f, align[chosen]) * action;
-  promoter = std::min(promoter + ex.fit_gain * fit, 1.0 - detractor);
-  const Sentiment sentiment = outcome_draw < detractor              ? Sentiment::kDetractor
-                              : outcome_draw < detractor + promoter ? Sentiment::kPromoter
-                                                                    : Sentiment::kPassive;
-
+  // 3. The experience, loyalty, the customer's new state and the tallies.
+  const auto& ex = spec_.experience;
   const auto& lp = spec_.loyalty;
-  float l = loyalty;
-  if (chosen != current) {
-    l = static_cast<float>(lp.after_switch);
-    ++tally.acquisitions[cb];
-    ++tally.defections[static_cast<std::size_t>(current)];
-    ++tally.base_delta[cb];
-    --tally.base_delta[static_cast<std::size_t>(current)];
+  for (int e = 0; e < lanes; ++e) {
+    const int p = at[e];
+    const std::size_t i = who[p];
+    const double need_draw = word_to_double(draws[2][2 * p]);
+    const double resolve_draw = word_to_double(draws[3][2 * p]);
+    const double outcome_draw = word_to_double(draws[0][2 * p + 1]);
+    const double wait_draw = -std::log(word_to_double(draws[1][2 * p + 1]));
+    const int chosen = g.chosen[e];
+    const int current = g.current[e];
+    const auto cb = static_cast<std::size_t>(chosen);
+    const float s = g.salience[e];
+    const float action = g.action[e];
+
+    // The experience: support need, its resolution, and the satisfaction class.
+    const bool need = need_draw < ex.support_rate;
+    const bool resolved = need && resolve_draw < ctx.quality[cb];
+    double promoter = need ? (resolved ? ex.promoter_resolved : ex.promoter_unresolved) : ex.promoter_base;
+    const double detractor = need ? (resolved ? ex.detractor_resolved : ex.detractor_unresolved) : ex.detractor_base;
+    const double fit = s * std::max(0.0f, g.align[e]) * action;
+    promoter = std::min(promoter + ex.fit_gain * fit, 1.0 - detractor);
+    const Sentiment sentiment = outcome_draw < detractor              ? Sentiment::kDetractor
+                                : outcome_draw < detractor + promoter ? Sentiment::kPromoter
+                                                                      : Sentiment::kPassive;
+    float l = g.loyalty[e];
+    if (chosen != current) {
+      l = static_cast<float>(lp.after_switch);
+      ++tally.acquisitions[cb];
+      ++tally.defections[static_cast<std::size_t>(current)];
+      ++tally.base_delta[cb];
+      --tally.base_delta[static_cast<std::size_t>(current)];
+    }
+    // Promoter and passive experiences close part of the gap to 1, a detractor loses a share.
+    l = select(sentiment == Sentiment::kDetractor, l - loss_detractor_ * l,
+               l + select(sentiment == Sentiment::kPromoter, gain_promoter_, gain_passive_) * (1.0f - l));
+    auto trust_row = pop.trust_of(i);
+    for (int b = 0; b < nb; ++b) trust_row[static_cast<std::size_t>(b)] = g.trust_out[b][e];
+    pop.commitment(i) = commitment(s, g.trust_chosen[e], g.align[e]);
+    const auto before = static_cast<std::uint16_t>(pop.visible_state(i));
+    const auto word = Visible{static_cast<std::uint8_t>(chosen), sentiment, to_u8(g.trust_chosen[e])}.pack();
+    pop.set_visible_state(i, {word, before, static_cast<std::uint16_t>(t), to_u16(l)});
+
+    const int cohort = pop.cohort(i);
+    ++tally.purchases[cb];
+    tally.promoters[cb] += sentiment == Sentiment::kPromoter;
+    tally.detractors[cb] += sentiment == Sentiment::kDetractor;
+    tally.support_cases[cb] += need;
+    ++tally.cohort_purchases[static_cast<std::size_t>(cohort * nb) + cb];
+    const float side = g.v[ctx.segment_dim][e];
+    const int segment = side >= ctx.segment_threshold ? kShares : side <= -ctx.segment_threshold ? kOpposes : kNeutral;
+    ++tally.segment_purchases[static_cast<std::size_t>(segment * nb) + cb];
+    if (s >= ctx.salience_threshold) ++tally.segment_purchases[static_cast<std::size_t>(kSalient * nb) + cb];
+    if (ctx.panel != nullptr && ctx.panel->contains(i))
+      tally.panel.push_back({ctx.report_step, static_cast<std::uint32_t>(i), static_cast<std::uint8_t>(cohort),
+                             static_cast<std::uint8_t>(chosen), static_cast<std::uint8_t>(sentiment), ctx.price[cb]});
+    tally.values_weight_fx += g.values_weight_fx[e];
+
+    const std::uint16_t next = to_step(timeline_.next_purchase(t, pop.rate(i), wait_draw));
+    pop.next_event[i] = std::min(next, pop.exit_step(i));
   }
-  // Promoter and passive experiences close part of the gap to 1, a detractor loses a share.
-  l = select(sentiment == Sentiment::kDetractor, l - loss_detractor_ * l,
-             l + select(sentiment == Sentiment::kPromoter, gain_promoter_, gain_passive_) * (1.0f - l));
-  // Experience reveals what the brand really does: trust moves toward its action.
-  trust[chosen] += static_cast<float>(spec_.trust.learn_rate) * (action - trust[chosen]);
-  for (int b = 0; b < nb; ++b) trust_row[static_cast<std::size_t>(b)] = to_u16(trust[b]);
-  pop.commitment(i) = commitment(s, trust[chosen], align[chosen]);
-  const auto word = Visible{static_cast<std::uint8_t>(chosen), sentiment, to_u8(trust[chosen])}.pack();
-  pop.set_visible_state(i, {word, me.word, static_cast<std::uint16_t>(t), to_u16(l)});
-
-  ++tally.purchases[cb];
-  tally.promoters[cb] += sentiment == Sentiment::kPromoter;
-  tally.detractors[cb] += sentiment == Sentiment::kDetractor;
-  tally.support_cases[cb] += need;
-  ++tally.cohort_purchases[static_cast<std::size_t>(cohort * nb) + cb];
-  const float side = v[ctx.segment_dim];
-  const int segment = side >= ctx.segment_threshold ? kShares : side <= -ctx.segment_threshold ? kOpposes : kNeutral;
-  ++tally.segment_purchases[static_cast<std::size_t>(segment * nb) + cb];
-  if (s >= ctx.salience_threshold) ++tally.segment_purchases[static_cast<std::size_t>(kSalient * nb) + cb];
-  if (ctx.panel != nullptr && ctx.panel->contains(i))
-    tally.panel.push_back({ctx.report_step, static_cast<std::uint32_t>(i), static_cast<std::uint8_t>(cohort),
-                           static_cast<std::uint8_t>(chosen), static_cast<std::uint8_t>(sentiment), ctx.price[cb]});
-  // How much of the difference between brands comes from values (life).
-  const float spread = (hi[0] - lo[0]) + (hi[1] - lo[1]) + (hi[2] - lo[2]);
-  if (spread > 0.0f) tally.values_weight_fx += round_nonneg((hi[0] - lo[0]) / spread * 1048576.0f);
-
-  const std::uint16_t next = to_step(timeline_.next_purchase(t, pop.rate(i), wait_draw));
-  pop.next_event[i] = std::min(next, pop.exit_step(i));
 }
 
 void CustomerKernel::run_batch(Population& pop, const std::uint32_t* who, int count, const StepContext& ctx,
@@ -481,17 +651,19 @@ void CustomerKernel::run_batch(Population& pop, const std::uint32_t* who, int co
   }
   philox_lanes(static_cast<std::uint32_t>(spec_.seed), static_cast<std::uint32_t>(spec_.seed >> 32), 2 * count, x0, x1,
                x2, x3);
-  // 3. The events themselves.
+  // 3. Exits (each replaced by an entrant), then the purchases, kLanes at a time.
+  int buyers[kBatch];
+  int count_buyers = 0;
   for (int e = 0; e < count; ++e) {
     const std::size_t i = who[e];
-    if (pop.exit_step(i) == t) {
+    if (pop.exit_step(i) == t)
       enter(pop, i, ctx, tally);
-      continue;
-    }
-    const std::uint32_t draws[8] = {x0[2 * e], x1[2 * e], x2[2 * e], x3[2 * e],
-                                    x0[2 * e + 1], x1[2 * e + 1], x2[2 * e + 1], x3[2 * e + 1]};
-    purchase(pop, i, draws, contacts + static_cast<std::size_t>(e) * kMaxDegree, ctx, tally);
+    else
+      buyers[count_buyers++] = e;
   }
+  const std::uint32_t* const draws[4] = {x0, x1, x2, x3};
+  for (int first = 0; first < count_buyers; first += kLanes)
+    purchase_lanes(pop, who, buyers + first, std::min(kLanes, count_buyers - first), draws, contacts, ctx, tally);
 }
 
 void CustomerKernel::process_range(Population& pop, std::size_t begin, std::size_t end, const StepContext& ctx,

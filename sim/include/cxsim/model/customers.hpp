@@ -149,8 +149,12 @@ class CustomerKernel {
   void init_one(Population& pop, std::size_t i, const StepContext& ctx, const std::uint32_t* state,
                 const std::uint32_t* born, const std::uint32_t* schedule) const;
   void run_batch(Population& pop, const std::uint32_t* who, int count, const StepContext& ctx, Tally& tally) const;
-  void purchase(Population& pop, std::size_t i, const std::uint32_t* draws, const std::uint32_t* contacts,
-                const StepContext& ctx, Tally& tally) const;
+  /// Purchases of the batch members who[at[0..lanes)], lanes <= 16, processed
+  /// in lockstep. `draws`: the x0..x3 words of the batch's purchase-stream
+  /// blocks (two per member); `contacts`: kMaxDegree slots per member.
+  void purchase_lanes(Population& pop, const std::uint32_t* who, const int* at, int lanes,
+                      const std::uint32_t* const draws[4], const std::uint32_t* contacts, const StepContext& ctx,
+                      Tally& tally) const;
   void enter(Population& pop, std::size_t i, const StepContext& ctx, Tally& tally) const;
   [[nodiscard]] std::uint16_t exit_after(int after, CounterRng& rng) const;
   [[nodiscard]] std::uint8_t commitment(float salience, float trust, float alignment) const noexcept;
