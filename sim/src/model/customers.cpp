@@ -41,6 +41,7 @@ double word_to_double(std::uint32_t w) noexcept { return (static_cast<double>(w)
 /// whole batch first, so that the memory the purchases read is already on its way.
 constexpr int kBatch = 128;
 constexpr int kFlush = 64;
+constexpr int kInFlight = 2;
 
 /// Philox4x32-10 (Random123's rounds and constants) of `lanes` counters
 /// (x0, x1, x2, x3)[l] under one key, in place: lanes side by side so that the
@@ -537,7 +538,7 @@ void CustomerKernel::purchase_lanes(Population& pop, const std::uint32_t* who, c
     g.idle[e] = t - me.t_last;
     g.log_retention[e] = log_retention_[pop.commitment(i)];
     g.current[e] = Visible::unpack(me.word).brand;
-    const std::uint32_t* mine = contacts + static_cast<std::size_t>(p) * kMaxDegree;
+    const std::uint32_t* mine = contacts + static_cast<std::size_t>(p) * static_cast<std::size_t>(degree);
     for (int j = 0; j < degree; ++j) g.word[j][e] = VisibleState::word_for_readers(pop.visible_state(mine[j]), t);
     // Draws of the purchase stream, in order: lead, choice, support need,
     // resolution, satisfaction, time to the next purchase.
@@ -622,21 +623,23 @@ void CustomerKernel::purchase_lanes(Population& pop, const std::uint32_t* who, c
   }
 }
 
-void CustomerKernel::run_batch(Population& pop, const std::uint32_t* who, int count, const StepContext& ctx,
-                               Tally& tally) const {
-  const auto t = static_cast<std::uint32_t>(ctx.t);
-  // 1. Contacts, and the memory this batch will read: own record and visible
-  //    entry, and the visible entries of rewired (far) contacts.
-  std::uint32_t contacts[kBatch * kMaxDegree];
+void CustomerKernel::prefetch_batch(const Population& pop, const std::uint32_t* who, int count,
+                                    std::uint32_t* contacts) const {
+  const int degree = network_.degree();
   for (int e = 0; e < count; ++e) {
     const std::size_t i = who[e];
     __builtin_prefetch(pop.record(i));
     __builtin_prefetch(pop.record(i) + pop.stride - 1);
     __builtin_prefetch(pop.visible.data() + i);
-    std::uint32_t* out = contacts + static_cast<std::size_t>(e) * kMaxDegree;
+    std::uint32_t* out = contacts + static_cast<std::size_t>(e) * static_cast<std::size_t>(degree);
     for (std::uint64_t far = network_.contacts(i, out); far != 0; far &= far - 1)
       __builtin_prefetch(pop.visible.data() + out[std::countr_zero(far)]);
   }
+}
+
+void CustomerKernel::run_batch(Population& pop, const std::uint32_t* who, int count, const std::uint32_t* contacts,
+                               const StepContext& ctx, Tally& tally) const {
+  const auto t = static_cast<std::uint32_t>(ctx.t);
   // 2. The purchase stream's first two Philox blocks of every customer in the batch.
   alignas(64) std::uint32_t x0[2 * kBatch], x1[2 * kBatch], x2[2 * kBatch], x3[2 * kBatch];
   const std::uint32_t stream = static_cast<std::uint32_t>(Stream::kPurchase) << 24;
@@ -670,14 +673,33 @@ void CustomerKernel::process_range(Population& pop, std::size_t begin, std::size
                                    Tally& tally) const {
   const auto t = static_cast<std::uint16_t>(ctx.t);
   const std::uint16_t* next = pop.next_event.data();
-  std::uint32_t who[kBatch];
-  int count = 0;
-  auto collect = [&](std::size_t base, std::uint64_t mask) {
-    for (; mask != 0; mask &= mask - 1) who[count++] = static_cast<std::uint32_t>(base + static_cast<std::size_t>(std::countr_zero(mask)));
-    if (count >= kFlush) {
-      run_batch(pop, who, count, ctx, tally);
-      count = 0;
+  // Batches in flight: the memory of the newest is prefetched while the
+  // oldest, whose memory was prefetched earlier, is processed.
+  struct Batch {
+    std::uint32_t who[kBatch];
+    int count = 0;
+    std::uint32_t contacts[kBatch * kMaxDegree];
+  };
+  Batch batches[kInFlight];
+  int filling = 0;  // batches[filling] is being collected; the kInFlight - 1 before it are prefetched
+  int pending = 0;  // prefetched batches not yet processed
+  auto flush = [&] {
+    Batch& b = batches[filling];
+    prefetch_batch(pop, b.who, b.count, b.contacts);
+    filling = (filling + 1) % kInFlight;
+    if (++pending == kInFlight) {  // the oldest is where the next one will be collected
+      Batch& oldest = batches[filling];
+      run_batch(pop, oldest.who, oldest.count, oldest.contacts, ctx, tally);
+      --pending;
     }
+    batches[filling].count = 0;
+  };
+  auto collect = [&](std::size_t base, std::uint64_t mask) {
+    Batch& b = batches[filling];
+    int count = b.count;
+    for (; mask != 0; mask &= mask - 1) b.who[count++] = static_cast<std::uint32_t>(base + static_cast<std::size_t>(std::countr_zero(mask)));
+    b.count = count;
+    if (count >= kFlush) flush();
   };
   std::size_t base = begin;
 #if defined(__SSE2__)
@@ -700,7 +722,11 @@ void CustomerKernel::process_range(Population& pop, std::size_t begin, std::size
     for (std::size_t i = base; i < stop; ++i) mask |= std::uint64_t{next[i] == t} << (i - base);
     if (mask != 0) collect(base, mask);
   }
-  if (count > 0) run_batch(pop, who, count, ctx, tally);
+  if (batches[filling].count > 0) flush();
+  for (; pending > 0; --pending) {
+    const Batch& oldest = batches[(filling + kInFlight - pending) % kInFlight];
+    run_batch(pop, oldest.who, oldest.count, oldest.contacts, ctx, tally);
+  }
 }
 
 }  // namespace cxsim

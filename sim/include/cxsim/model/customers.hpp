@@ -148,10 +148,15 @@ class CustomerKernel {
                       const std::uint32_t* birth_blocks, const std::uint32_t* schedule_block) const;
   void init_one(Population& pop, std::size_t i, const StepContext& ctx, const std::uint32_t* state,
                 const std::uint32_t* born, const std::uint32_t* schedule) const;
-  void run_batch(Population& pop, const std::uint32_t* who, int count, const StepContext& ctx, Tally& tally) const;
+  /// Computes the contacts of batch members who[0..count) (degree slots each)
+  /// and prefetches the memory processing them will read.
+  void prefetch_batch(const Population& pop, const std::uint32_t* who, int count, std::uint32_t* contacts) const;
+  /// Processes the events of a batch whose contacts prefetch_batch computed.
+  void run_batch(Population& pop, const std::uint32_t* who, int count, const std::uint32_t* contacts,
+                 const StepContext& ctx, Tally& tally) const;
   /// Purchases of the batch members who[at[0..lanes)], lanes <= 16, processed
   /// in lockstep. `draws`: the x0..x3 words of the batch's purchase-stream
-  /// blocks (two per member); `contacts`: kMaxDegree slots per member.
+  /// blocks (two per member); `contacts`: degree slots per member.
   void purchase_lanes(Population& pop, const std::uint32_t* who, const int* at, int lanes,
                       const std::uint32_t* const draws[4], const std::uint32_t* contacts, const StepContext& ctx,
                       Tally& tally) const;
