@@ -54,6 +54,8 @@ Timeline::Timeline(const ScenarioSpec& spec)
     for (std::size_t c = 0; c < cohorts_; ++c) salience_[t * cohorts_ + c] = static_cast<float>(mean_s[c]);
   }
 
+  inv_demand_.resize(T);
+  for (std::size_t t = 0; t < T; ++t) inv_demand_[t] = demand_[t] > 0.0 ? 1.0 / demand_[t] : 0.0;
   cum_demand_.resize(T + 1);
   cum_demand_[0] = 0.0;
   for (std::size_t t = 0; t < T; ++t) cum_demand_[t + 1] = cum_demand_[t] + demand_[t];
@@ -81,7 +83,7 @@ int Timeline::next_purchase(int after, double rate, double e) const noexcept {
   const std::size_t run_end = run_end_[from];  // cum[first .. run_end] cover the steps with demand d
   std::size_t lo = run_end;
   if (d > 0.0) {
-    const double steps = std::ceil((need - cum[from]) / d);
+    const double steps = std::ceil((need - cum[from]) * inv_demand_[from]);  // a guess: the probes below make it exact
     if (steps <= static_cast<double>(run_end - from)) {
       lo = std::clamp(from + static_cast<std::size_t>(std::max(1.0, steps)), first, run_end);
       while (lo > first && cum[lo - 1] >= need) --lo;

@@ -46,6 +46,7 @@ class Timeline {
   std::size_t k_;
   std::size_t cohorts_;
   std::vector<double> demand_;
+  std::vector<double> inv_demand_;  ///< 1 / demand_ (0 where demand is 0): for a first guess only
   std::vector<double> cum_demand_;  ///< cum_demand_[t] = sum of demand over steps < t
   std::vector<std::size_t> run_end_;  ///< first step after t with a different demand (or the horizon)
   std::vector<float> values_;       ///< steps x cohorts x K
