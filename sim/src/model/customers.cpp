@@ -37,10 +37,10 @@ std::uint16_t to_step(int t) noexcept { return t < 0 ? kNever : static_cast<std:
 float word_to_float(std::uint32_t w) noexcept { return (static_cast<float>(w >> 9) + 0.5f) * 0x1.0p-23f; }
 double word_to_double(std::uint32_t w) noexcept { return (static_cast<double>(w) + 0.5) * 0x1.0p-32; }
 
-/// Events handled together: contacts and random words are computed for the
-/// whole batch first, so that the memory the purchases read is already on its way.
-constexpr int kBatch = 128;
-constexpr int kFlush = 64;
+/// Events handled together: the contacts of a whole batch are computed and the
+/// memory its purchases read is prefetched a batch before it is processed.
+constexpr int kFlush = 128;
+constexpr int kBatch = kFlush + 64;  // collect() adds up to 64 before it flushes
 constexpr int kInFlight = 2;
 
 /// Philox4x32-10 (Random123's rounds and constants) of `lanes` counters
