@@ -83,9 +83,10 @@ int Timeline::next_purchase(int after, double rate, double e) const noexcept {
   const std::size_t run_end = run_end_[from];  // cum[first .. run_end] cover the steps with demand d
   std::size_t lo = run_end;
   if (d > 0.0) {
-    const double steps = std::ceil((need - cum[from]) * inv_demand_[from]);  // a guess: the probes below make it exact
+    // A guess of ceil(steps), floor + 1 (cheaper; the probes below make it exact).
+    const double steps = (need - cum[from]) * inv_demand_[from];  // >= 0: need >= cum[from]
     if (steps <= static_cast<double>(run_end - from)) {
-      lo = std::clamp(from + static_cast<std::size_t>(std::max(1.0, steps)), first, run_end);
+      lo = std::min(from + static_cast<std::size_t>(steps) + 1, run_end);
       while (lo > first && cum[lo - 1] >= need) --lo;
       while (lo < end && cum[lo] < need) ++lo;
       if (lo == end) return -1;
