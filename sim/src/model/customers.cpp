@@ -626,10 +626,11 @@ void CustomerKernel::purchase_lanes(Population& pop, const std::uint32_t* who, c
 void CustomerKernel::prefetch_batch(const Population& pop, const std::uint32_t* who, int count,
                                     std::uint32_t* contacts) const {
   const int degree = network_.degree();
+  const bool one_line = 64 % pop.stride == 0;  // records never straddle a cache line (stride 32 at K=4, B=8)
   for (int e = 0; e < count; ++e) {
     const std::size_t i = who[e];
     __builtin_prefetch(pop.record(i));
-    __builtin_prefetch(pop.record(i) + pop.stride - 1);
+    if (!one_line) __builtin_prefetch(pop.record(i) + pop.stride - 1);
     __builtin_prefetch(pop.visible.data() + i);
     std::uint32_t* out = contacts + static_cast<std::size_t>(e) * static_cast<std::size_t>(degree);
     for (std::uint64_t far = network_.contacts(i, out); far != 0; far &= far - 1)
