@@ -322,6 +322,7 @@ CustomerKernel::CustomerKernel(const ScenarioSpec& spec, const Timeline& timelin
   for (const auto& c : spec.cohorts) cohort_cum_.push_back(cum += c.fraction);
   for (std::size_t b = 0; b < spec.brands.size(); ++b)
     initial_trust_[b] = to_u16(static_cast<float>(spec.brands[b].initial_trust));
+  log_survival_ = spec.replacement_rate > 0.0 && spec.replacement_rate < 1.0 ? std::log1p(-spec.replacement_rate) : 0.0;
   for (std::size_t c = 0; c < log_retention_.size(); ++c)
     log_retention_[c] = static_cast<float>(
         std::log1p(-spec.loyalty.decay * (1.0 - static_cast<double>(static_cast<float>(c) / 255.0f))));
@@ -370,7 +371,7 @@ std::uint16_t CustomerKernel::exit_after(int after, CounterRng& rng) const {
   const double rho = spec_.replacement_rate;
   int exit = -1;
   if (rho > 0.0) {
-    const double wait = rho >= 1.0 ? 1.0 : std::ceil(std::log(u) / std::log1p(-rho));
+    const double wait = rho >= 1.0 ? 1.0 : std::ceil(std::log(u) / log_survival_);
     if (wait < static_cast<double>(spec_.total_steps())) exit = after + std::max(1, static_cast<int>(wait));
   }
   return exit >= spec_.total_steps() ? kNever : to_step(exit);

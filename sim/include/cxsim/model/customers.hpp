@@ -172,6 +172,7 @@ class CustomerKernel {
   float hypocrisy_, inv_credible_range_;
   float gain_promoter_, gain_passive_, loss_detractor_;
   std::array<std::uint16_t, kMaxBrands> initial_trust_{};  ///< x 65535
+  double log_survival_ = 0.0;  ///< ln(1 - replacement_rate), for replacement rates in (0, 1)
   std::array<float, 256> log_retention_{};  ///< ln(1 - decay x (1 - c / 255)) for commitment c (x 255)
 };
 
