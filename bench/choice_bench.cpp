@@ -1,12 +1,16 @@
-// Utility and choice: for every customer, its values and salience at step t
-// (cohort mean + own deviation), alignment with each brand's stance, the base
-// utility of every brand (life - time - money) plus a loyalty bonus, and the
-// logit draw (choose_logit, the kernel's own). Items are purchase decisions.
+// Utility and choice, as the kernel runs it: customers in groups of kLanes
+// (one SIMD lane each) gathered with their contacts' words
+// (CustomerKernel::gather_lanes), word of mouth (cxsim::lanes_word_of_mouth),
+// then cxsim::lanes_choose: values and salience at step t, loyalty, alignment
+// with every brand's stance, the utility of every brand with loyalty bonus,
+// social proof and leads, the logit draw and the update of trust by the
+// chosen brand's action. Brand conditions are those of the settled
+// simulation's last step (Simulation::context). Items are purchase decisions;
+// subtract BM_WordOfMouth's time per item for the choice alone.
 
 #include <benchmark/benchmark.h>
 
 #include "common.hpp"
-#include "cxsim/core/fastmath.hpp"
 #include "cxsim/core/rng.hpp"
 #include "cxsim/model/customers.hpp"
 #include "cxsim/model/timeline.hpp"
@@ -22,37 +26,33 @@ void BM_UtilityAndChoice(benchmark::State& state, bool serial) {
   const cxsim::Timeline timeline(spec);
   const cxsim::SmallWorld network(spec.seed, static_cast<std::size_t>(n), spec.degree, spec.rewire);
   const cxsim::CustomerKernel kernel(spec, timeline, network);
-  const int nb = static_cast<int>(spec.brands.size());
-  const int k = spec.k();
-  std::vector<cxsim::BrandView> brands(static_cast<std::size_t>(nb));
-  for (int b = 0; b < nb; ++b) {
-    const auto& p = spec.brands[static_cast<std::size_t>(b)].policy;
-    brands[static_cast<std::size_t>(b)] = {static_cast<float>(p.effort + 0.1), static_cast<float>(p.price / 10.0),
-                                           static_cast<float>(p.action), 0.6f, 4.0f};
-  }
+  const cxsim::StepContext& ctx = sim.context();
+  const auto coefficients = kernel.lane_coefficients(ctx.brands, ctx.k);
+  const auto degree = static_cast<std::size_t>(network.degree());
+  const int t = ctx.t;
   std::vector<std::uint8_t> chosen(static_cast<std::size_t>(n));
-  const int t = 10;
   for (auto _ : state) {
     cxsim::bench::over(pop.n, serial, threads, [&](std::size_t begin, std::size_t end) {
-      for (std::size_t i = begin; i < end; ++i) {
-        float v[cxsim::kMaxDimensions];
-        kernel.values_at(pop, i, t, v);
-        const float s = kernel.salience_at(pop, i, t);
-        const std::uint8_t* wq = pop.weights(i);
-        const float w[3] = {wq[0] / cxsim::kWeightScale, wq[1] / cxsim::kWeightScale, wq[2] / cxsim::kWeightScale};
-        const auto trust = pop.trust_of(i);
-        const int current = pop.current(i).brand;
-        float u[cxsim::kMaxBrands];
-        for (int b = 0; b < nb; ++b) {
-          const auto& stance = spec.brands[static_cast<std::size_t>(b)].policy.stance;
-          float align = 0.0f;
-          for (int d = 0; d < k; ++d) align += static_cast<float>(stance[static_cast<std::size_t>(d)]) * v[d];
-          u[b] = kernel.base_utility(align, trust[static_cast<std::size_t>(b)] / cxsim::kUnit16, s, w,
-                                     brands[static_cast<std::size_t>(b)]);
+      cxsim::PurchaseLanes g;
+      std::uint32_t contacts[cxsim::kLanes * cxsim::kMaxDegree];
+      std::uint32_t customers[cxsim::kLanes] = {};
+      const std::uint32_t* contacts_of[cxsim::kLanes] = {};
+      for (std::size_t first = begin; first < end; first += cxsim::kLanes) {
+        const int lanes = static_cast<int>(std::min<std::size_t>(cxsim::kLanes, end - first));
+        for (int e = 0; e < lanes; ++e) {
+          customers[e] = static_cast<std::uint32_t>(first + static_cast<std::size_t>(e));
+          contacts_of[e] = contacts + static_cast<std::size_t>(e) * degree;
+          network.contacts(customers[e], contacts + static_cast<std::size_t>(e) * degree);
         }
-        u[current] += 4.0f * kernel.loyalty_at(pop, i, t);
-        cxsim::CounterRng rng(spec.seed, cxsim::Stream::kPurchase, static_cast<std::uint32_t>(t), i);
-        chosen[i] = static_cast<std::uint8_t>(cxsim::choose_logit(u, nb, rng.uniform_f()));
+        kernel.gather_lanes(pop, t, customers, contacts_of, lanes, g);
+        for (int e = 0; e < lanes; ++e) {
+          cxsim::CounterRng rng(spec.seed, cxsim::Stream::kPurchase, static_cast<std::uint32_t>(t), customers[e]);
+          g.lead_draw[e] = rng.uniform_f();
+          g.choice_draw[e] = rng.uniform_f();
+        }
+        cxsim::lanes_word_of_mouth(g, coefficients);
+        cxsim::lanes_choose(g, coefficients, ctx);
+        for (int e = 0; e < lanes; ++e) chosen[first + static_cast<std::size_t>(e)] = static_cast<std::uint8_t>(g.chosen[e]);
       }
     });
     benchmark::ClobberMemory();

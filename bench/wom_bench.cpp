@@ -1,7 +1,9 @@
-// Word of mouth and social proof: for every customer, its contacts on the
-// small world (SmallWorld::contacts, rewired slots hashed), their visible
-// words as of the previous step (VisibleState::word_for_readers) and the
-// per-contact trust updates (cxsim::word_of_mouth, the kernel's own). Items are purchasers (one contact sweep each).
+// Word of mouth and social proof, as the kernel runs it: customers in groups
+// of kLanes (one SIMD lane each), their contacts on the small world
+// (SmallWorld::contacts, rewired slots hashed), CustomerKernel::gather_lanes
+// (their records and their contacts' visible words as of the previous step)
+// and cxsim::lanes_word_of_mouth (users, net promotion and per-contact trust
+// updates for every brand). Items are purchasers (one contact sweep each).
 
 #include <benchmark/benchmark.h>
 
@@ -16,23 +18,34 @@ void BM_WordOfMouth(benchmark::State& state, bool serial) {
   auto& sim = cxsim::bench::settled(n);
   const auto& spec = sim.spec();
   const auto& pop = sim.population();
+  const cxsim::Timeline timeline(spec);
   const cxsim::SmallWorld network(spec.seed, static_cast<std::size_t>(n), spec.degree, spec.rewire);
+  const cxsim::CustomerKernel kernel(spec, timeline, network);
   const int nb = static_cast<int>(spec.brands.size());
-  const auto wom = static_cast<float>(spec.trust.wom_rate);
+  const auto coefficients = kernel.lane_coefficients(nb, spec.k());
+  const auto degree = static_cast<std::size_t>(network.degree());
   std::vector<float> out(static_cast<std::size_t>(n));
   const int t = 10;
   for (auto _ : state) {
     cxsim::bench::over(pop.n, serial, threads, [&](std::size_t begin, std::size_t end) {
-      for (std::size_t i = begin; i < end; ++i) {
-        std::uint32_t contacts[cxsim::kMaxDegree];
-        network.contacts(i, contacts);
-        float trust[cxsim::kMaxBrands], users[cxsim::kMaxBrands] = {}, net[cxsim::kMaxBrands] = {};
-        const auto row = pop.trust_of(i);
-        for (int b = 0; b < nb; ++b) trust[b] = row[static_cast<std::size_t>(b)] / cxsim::kUnit16;
-        cxsim::word_of_mouth(pop, contacts, network.degree(), t, wom, trust, users, net);
-        float sum = 0.0f;
-        for (int b = 0; b < nb; ++b) sum += trust[b] + users[b] + net[b];
-        out[i] = sum;
+      cxsim::PurchaseLanes g;
+      std::uint32_t contacts[cxsim::kLanes * cxsim::kMaxDegree];
+      std::uint32_t customers[cxsim::kLanes] = {};
+      const std::uint32_t* contacts_of[cxsim::kLanes] = {};
+      for (std::size_t first = begin; first < end; first += cxsim::kLanes) {
+        const int lanes = static_cast<int>(std::min<std::size_t>(cxsim::kLanes, end - first));
+        for (int e = 0; e < lanes; ++e) {
+          customers[e] = static_cast<std::uint32_t>(first + static_cast<std::size_t>(e));
+          contacts_of[e] = contacts + static_cast<std::size_t>(e) * degree;
+          network.contacts(customers[e], contacts + static_cast<std::size_t>(e) * degree);
+        }
+        kernel.gather_lanes(pop, t, customers, contacts_of, lanes, g);
+        cxsim::lanes_word_of_mouth(g, coefficients);
+        for (int e = 0; e < lanes; ++e) {
+          float sum = 0.0f;
+          for (int b = 0; b < nb; ++b) sum += g.trust[b][e] + g.users[b][e] + g.net[b][e];
+          out[first + static_cast<std::size_t>(e)] = sum;
+        }
       }
     });
     benchmark::ClobberMemory();

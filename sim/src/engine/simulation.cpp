@@ -415,6 +415,7 @@ int Simulation::steps_done() const noexcept { return std::max(0, impl_->t - impl
 const ScenarioSpec& Simulation::spec() const noexcept { return *impl_->spec; }
 const Population& Simulation::population() const noexcept { return impl_->pop; }
 const ExecutionPolicy& Simulation::policy() const noexcept { return impl_->policy; }
+const StepContext& Simulation::context() const noexcept { return impl_->ctx; }
 const std::vector<std::int64_t>& Simulation::customer_base() const noexcept { return impl_->base; }
 std::vector<std::int64_t> Simulation::employees() const {
   std::vector<std::int64_t> out;

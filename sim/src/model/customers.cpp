@@ -94,51 +94,51 @@ void philox_blocks(std::uint64_t seed, Stream stream, std::uint32_t step, std::s
   }
 }
 
-/// Purchasers processed in lockstep: one SIMD lane per purchaser.
-constexpr int kLanes = 16;
+/// Philox blocks precomputed per customer at initialisation (they cover the
+/// draws of almost every birth; rare extra draws are computed on demand).
+constexpr int kInitBatch = 64;
+constexpr int kBirthBlocks = 5;
 
-/// Inputs and results of the vector part of kLanes purchases, one array
-/// element per lane (structure of arrays, so that every loop over lanes is a
-/// vector operation). Rows beyond the brand, dimension and degree counts in
-/// use are not touched.
-struct alignas(64) Lanes {
-  // Gathered from the records.
-  alignas(64) float mean[kMaxDimensions][kLanes];    ///< cohort mean of each value dimension at t
-  alignas(64) std::int32_t dev[kMaxDimensions][kLanes];  ///< own deviation x 63.5
-  alignas(64) float salience_mean[kLanes];
-  alignas(64) std::int32_t salience_dev[kLanes];
-  alignas(64) std::int32_t weight[3][kLanes];        ///< life, time, money x 85
-  alignas(64) std::int32_t trust_in[kMaxBrands][kLanes];  ///< x 65535
-  alignas(64) std::int32_t loyalty_in[kLanes];       ///< loyalty at t_last x 65535
-  alignas(64) std::int32_t idle[kLanes];             ///< t - t_last
-  alignas(64) float log_retention[kLanes];
-  alignas(64) std::int32_t current[kLanes];          ///< brand before the purchase
-  alignas(64) std::int32_t word[kMaxDegree][kLanes];  ///< contacts' visible words as of t - 1
-  alignas(64) float lead_draw[kLanes];
-  alignas(64) float choice_draw[kLanes];
-  // Results.
-  alignas(64) float v[kMaxDimensions][kLanes];  ///< values at t
-  alignas(64) float salience[kLanes];
-  alignas(64) float loyalty[kLanes];            ///< loyalty at t, before the purchase
-  alignas(64) std::int32_t chosen[kLanes];
-  alignas(64) float action[kLanes];             ///< action of the chosen brand
-  alignas(64) float align[kLanes];              ///< alignment with the chosen brand
-  alignas(64) float trust_chosen[kLanes];       ///< trust in the chosen brand after the experience of its action
-  alignas(64) std::uint16_t trust_out[kMaxBrands][kLanes];  ///< every brand's trust after the purchase, x 65535
-  alignas(64) std::uint32_t values_weight_fx[kLanes];  ///< values share of the utility spread x 2^20 (0: no spread)
-};
+}  // namespace
 
-/// Model coefficients the vector part reads.
-struct LaneCoefficients {
-  int brands, k, degree;
-  float beta_life, beta_social, beta_wom, hypocrisy, inv_credible_range, wom_rate, learn_rate;
-};
+CXSIM_CLONES void lanes_word_of_mouth(PurchaseLanes& g, const LaneCoefficients& c) noexcept {
+  constexpr int L = kLanes;
+  // The contacts' words, unpacked once.
+  alignas(64) std::int32_t their_brand[kMaxDegree][L], spoke[kMaxDegree][L];
+  alignas(64) float their_trust[kMaxDegree][L], their_net[kMaxDegree][L];
+  for (int j = 0; j < c.degree; ++j)
+    for (int e = 0; e < L; ++e) {
+      const std::int32_t word = g.word[j][e];
+      const std::int32_t sentiment = (word >> 6) & 3;
+      their_brand[j][e] = word & 0x3F;
+      their_trust[j][e] = static_cast<float>(word >> 8) / 255.0f;
+      their_net[j][e] = static_cast<float>(sentiment == 3) - static_cast<float>(sentiment == 1);
+      spoke[j][e] = -static_cast<std::int32_t>(sentiment != 0);
+    }
+  // For each brand b: users of b among the contacts, their net promotion, and
+  // trust in b moved toward each contact's, in contact order.
+  for (int b = 0; b < c.brands; ++b) {
+    float* users = g.users[b];
+    float* net = g.net[b];
+    float* tr = g.trust[b];
+    for (int e = 0; e < L; ++e) {
+      users[e] = 0.0f;
+      net[e] = 0.0f;
+      tr[e] = static_cast<float>(g.trust_in[b][e]) / kUnit16;
+    }
+    for (int j = 0; j < c.degree; ++j)
+      for (int e = 0; e < L; ++e) {
+        const std::int32_t is_b = -static_cast<std::int32_t>(their_brand[j][e] == b);
+        users[e] += std::bit_cast<float>(std::bit_cast<std::int32_t>(1.0f) & is_b);
+        net[e] += std::bit_cast<float>(std::bit_cast<std::int32_t>(their_net[j][e]) & is_b);
+        const float moved = tr[e] + c.wom_rate * (their_trust[j][e] - tr[e]);
+        const std::int32_t m = is_b & spoke[j][e];
+        tr[e] = std::bit_cast<float>((std::bit_cast<std::int32_t>(moved) & m) | (std::bit_cast<std::int32_t>(tr[e]) & ~m));
+      }
+  }
+}
 
-/// Word of mouth, utility, choice and the brand-side update of trust for the
-/// kLanes purchasers of `g`, each lane computing exactly what the scalar
-/// rules compute for one purchaser (same operations in the same order, so the
-/// results are bit-identical for any vector width).
-CXSIM_CLONES void choose_lanes(Lanes& g, const LaneCoefficients& c, const StepContext& ctx) {
+CXSIM_CLONES void lanes_choose(PurchaseLanes& g, const LaneCoefficients& c, const StepContext& ctx) noexcept {
   constexpr int L = kLanes;
   const int nb = c.brands;
   for (int d = 0; d < c.k; ++d)
@@ -158,20 +158,8 @@ CXSIM_CLONES void choose_lanes(Lanes& g, const LaneCoefficients& c, const StepCo
     const float cum = ctx.lead_cum[static_cast<std::size_t>(q)];
     for (int e = 0; e < L; ++e) lead[e] += cum <= g.lead_draw[e];
   }
-  // The contacts' words, unpacked once.
-  alignas(64) std::int32_t their_brand[kMaxDegree][L], spoke[kMaxDegree][L];
-  alignas(64) float their_trust[kMaxDegree][L], their_net[kMaxDegree][L];
-  for (int j = 0; j < c.degree; ++j)
-    for (int e = 0; e < L; ++e) {
-      const std::int32_t word = g.word[j][e];
-      const std::int32_t sentiment = (word >> 6) & 3;
-      their_brand[j][e] = word & 0x3F;
-      their_trust[j][e] = static_cast<float>(word >> 8) / 255.0f;
-      their_net[j][e] = static_cast<float>(sentiment == 3) - static_cast<float>(sentiment == 1);
-      spoke[j][e] = -static_cast<std::int32_t>(sentiment != 0);
-    }
   const float inv_degree = c.degree > 0 ? 1.0f / static_cast<float>(c.degree) : 0.0f;
-  alignas(64) float u[kMaxBrands][L], align[kMaxBrands][L], trust[kMaxBrands][L];
+  alignas(64) float u[kMaxBrands][L], align[kMaxBrands][L];
   alignas(64) float lo[3][L], hi[3][L];
   for (int j = 0; j < 3; ++j)
     for (int e = 0; e < L; ++e) {
@@ -180,24 +168,9 @@ CXSIM_CLONES void choose_lanes(Lanes& g, const LaneCoefficients& c, const StepCo
     }
   for (int b = 0; b < nb; ++b) {
     const auto bj = static_cast<std::size_t>(b);
-    // Word of mouth and social proof: users of b among the contacts, their
-    // net promotion, and trust in b moved toward each contact's, in contact order.
-    alignas(64) float users[L], net[L];
-    float* tr = trust[b];
-    for (int e = 0; e < L; ++e) {
-      users[e] = 0.0f;
-      net[e] = 0.0f;
-      tr[e] = static_cast<float>(g.trust_in[b][e]) / kUnit16;
-    }
-    for (int j = 0; j < c.degree; ++j)
-      for (int e = 0; e < L; ++e) {
-        const std::int32_t is_b = -static_cast<std::int32_t>(their_brand[j][e] == b);
-        users[e] += std::bit_cast<float>(std::bit_cast<std::int32_t>(1.0f) & is_b);
-        net[e] += std::bit_cast<float>(std::bit_cast<std::int32_t>(their_net[j][e]) & is_b);
-        const float moved = tr[e] + c.wom_rate * (their_trust[j][e] - tr[e]);
-        const std::int32_t m = is_b & spoke[j][e];
-        tr[e] = std::bit_cast<float>((std::bit_cast<std::int32_t>(moved) & m) | (std::bit_cast<std::int32_t>(tr[e]) & ~m));
-      }
+    const float* users = g.users[b];
+    const float* net = g.net[b];
+    const float* tr = g.trust[b];
     float* al = align[b];
     for (int e = 0; e < L; ++e) al[e] = 0.0f;
     for (int d = 0; d < c.k; ++d) {
@@ -251,7 +224,7 @@ CXSIM_CLONES void choose_lanes(Lanes& g, const LaneCoefficients& c, const StepCo
     const float action = ctx.action[static_cast<std::size_t>(b)];
     for (int e = 0; e < L; ++e) {
       const bool is_chosen = g.chosen[e] == b;
-      const float tr = trust[b][e];
+      const float tr = g.trust[b][e];
       const float learned = select(is_chosen, tr + c.learn_rate * (action - tr), tr);
       g.trust_out[b][e] = to_u16(learned);
       g.trust_chosen[e] = select(is_chosen, learned, g.trust_chosen[e]);
@@ -265,13 +238,6 @@ CXSIM_CLONES void choose_lanes(Lanes& g, const LaneCoefficients& c, const StepCo
     g.values_weight_fx[e] = spread > 0.0f ? round_nonneg((hi[0][e] - lo[0][e]) / spread * 1048576.0f) : 0u;
   }
 }
-
-/// Philox blocks precomputed per customer at initialisation (they cover the
-/// draws of almost every birth; rare extra draws are computed on demand).
-constexpr int kInitBatch = 64;
-constexpr int kBirthBlocks = 5;
-
-}  // namespace
 
 Tally::Tally(int brands, int cohorts) {
   const auto nb = static_cast<std::size_t>(brands);
@@ -498,18 +464,18 @@ void CustomerKernel::enter(Population& pop, std::size_t i, const StepContext& ct
   pop.next_event[i] = std::min(first, pop.exit_step(i));
 }
 
-void CustomerKernel::purchase_lanes(Population& pop, const std::uint32_t* who, const int* at, int lanes,
-                                    const std::uint32_t* const draws[4], const std::uint32_t* contacts,
-                                    const StepContext& ctx, Tally& tally) const {
-  const int t = ctx.t;
-  const int nb = ctx.brands;
+LaneCoefficients CustomerKernel::lane_coefficients(int brands, int k) const noexcept {
+  return {brands,       k,          network_.degree(), beta_life_, beta_social_, beta_wom_, hypocrisy_, inv_credible_range_,
+          static_cast<float>(spec_.trust.wom_rate), static_cast<float>(spec_.trust.learn_rate)};
+}
+
+void CustomerKernel::gather_lanes(const Population& pop, int t, const std::uint32_t* customers,
+                                  const std::uint32_t* const* contacts, int lanes, PurchaseLanes& g) const {
   const int k = pop.k;
+  const int nb = pop.brands;
   const int degree = network_.degree();
-  Lanes g;
-  // 1. Gather each purchaser's record, its contacts' words as of last step
-  //    and its first two draws; unused lanes compute on zeros.
   for (int e = 0; e < kLanes; ++e) {
-    if (e >= lanes) {
+    if (e >= lanes) {  // unused lanes compute on zeros
       for (int d = 0; d < k; ++d) g.mean[d][e] = 0.0f, g.dev[d][e] = 0;
       for (int b = 0; b < nb; ++b) g.trust_in[b][e] = 0;
       for (int j = 0; j < degree; ++j) g.word[j][e] = 0;
@@ -519,8 +485,7 @@ void CustomerKernel::purchase_lanes(Population& pop, const std::uint32_t* who, c
       g.log_retention[e] = g.lead_draw[e] = g.choice_draw[e] = 0.0f;
       continue;
     }
-    const int p = at[e];
-    const std::size_t i = who[p];
+    const std::size_t i = customers[e];
     const VisibleState me = VisibleState::unpack(pop.visible_state(i));
     const int cohort = pop.cohort(i);
     const float* mean = timeline_.values_mean(t, cohort);
@@ -539,26 +504,38 @@ void CustomerKernel::purchase_lanes(Population& pop, const std::uint32_t* who, c
     g.idle[e] = t - me.t_last;
     g.log_retention[e] = log_retention_[pop.commitment(i)];
     g.current[e] = Visible::unpack(me.word).brand;
-    const std::uint32_t* mine = contacts + static_cast<std::size_t>(p) * static_cast<std::size_t>(degree);
+    const std::uint32_t* mine = contacts[e];
     for (int j = 0; j < degree; ++j) g.word[j][e] = VisibleState::word_for_readers(pop.visible_state(mine[j]), t);
-    // Draws of the purchase stream, in order: lead, choice, support need,
-    // resolution, satisfaction, time to the next purchase.
-    g.lead_draw[e] = word_to_float(draws[0][2 * p]);
-    g.choice_draw[e] = word_to_float(draws[1][2 * p]);
+  }
+}
+
+void CustomerKernel::purchase_lanes(Population& pop, const std::uint32_t* who, const int* at, int lanes,
+                                    const std::uint32_t* const draws[4], const std::uint32_t* contacts,
+                                    const StepContext& ctx, Tally& tally) const {
+  const int t = ctx.t;
+  const int nb = ctx.brands;
+  const auto degree = static_cast<std::size_t>(network_.degree());
+  // 1. Gather each purchaser's record, its contacts' words as of last step
+  //    and its first two draws.
+  std::uint32_t customers[kLanes] = {};
+  const std::uint32_t* contacts_of[kLanes] = {};
+  for (int e = 0; e < lanes; ++e) {
+    customers[e] = who[at[e]];
+    contacts_of[e] = contacts + static_cast<std::size_t>(at[e]) * degree;
+  }
+  PurchaseLanes g;
+  gather_lanes(pop, t, customers, contacts_of, lanes, g);
+  // Draws of the purchase stream, in order: lead, choice, support need,
+  // resolution, satisfaction, time to the next purchase.
+  for (int e = 0; e < lanes; ++e) {
+    g.lead_draw[e] = word_to_float(draws[0][2 * at[e]]);
+    g.choice_draw[e] = word_to_float(draws[1][2 * at[e]]);
   }
 
   // 2. Word of mouth, utility, choice and trust, all lanes at once.
-  const LaneCoefficients coefficients{nb,
-                                      k,
-                                      degree,
-                                      beta_life_,
-                                      beta_social_,
-                                      beta_wom_,
-                                      hypocrisy_,
-                                      inv_credible_range_,
-                                      static_cast<float>(spec_.trust.wom_rate),
-                                      static_cast<float>(spec_.trust.learn_rate)};
-  choose_lanes(g, coefficients, ctx);
+  const LaneCoefficients coefficients = lane_coefficients(nb, pop.k);
+  lanes_word_of_mouth(g, coefficients);
+  lanes_choose(g, coefficients, ctx);
 
   // 3. The experience, loyalty, the customer's new state and the tallies.
   const auto& ex = spec_.experience;

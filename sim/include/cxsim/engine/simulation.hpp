@@ -28,6 +28,7 @@ struct ExecutionPolicy {
 };
 
 class Simulation;
+struct StepContext;
 
 /// Receives the metrics of every scenario step (not of burn-in steps).
 class StepObserver {
@@ -60,6 +61,9 @@ class Simulation {
   [[nodiscard]] const ScenarioSpec& spec() const noexcept;
   [[nodiscard]] const Population& population() const noexcept;
   [[nodiscard]] const ExecutionPolicy& policy() const noexcept;
+  /// What customers saw in the last step processed (brand views, leads,
+  /// stances): lets benchmarks run the customer kernel's parts on real conditions.
+  [[nodiscard]] const StepContext& context() const noexcept;
   /// Customers per brand right now.
   [[nodiscard]] const std::vector<std::int64_t>& customer_base() const noexcept;
   /// Employees per brand.

@@ -84,26 +84,64 @@ struct StepContext {
   std::array<float, kMaxDimensions * kMaxBrands> stance_by_dim{};  ///< K x brands: stance_t[d * brands + b]
 };
 
-/// Word of mouth and social proof for one purchaser at step t: reads the
-/// visible words of its `degree` contacts as of step t - 1 and, in contact
-/// order, counts users of each brand, net promoters among those with an
-/// experience, and moves trust in their brand toward theirs (6.10, 6.11).
-/// `trust`, `users` and `net_promoters` are per brand and updated in place.
-/// All words are loaded first (independent loads), then applied without branches.
-inline void word_of_mouth(const Population& pop, const std::uint32_t* contacts, int degree, int t, float wom_rate,
-                          float* trust, float* users, float* net_promoters) noexcept {
-  std::uint16_t seen[kMaxDegree];
-  for (int j = 0; j < degree; ++j) seen[j] = VisibleState::word_for_readers(pop.visible_state(contacts[j]), t);
-  static constexpr float kNetPromoter[4] = {0.0f, -1.0f, 0.0f, 1.0f};  // by Sentiment
-  for (int j = 0; j < degree; ++j) {
-    const Visible o = Visible::unpack(seen[j]);
-    const auto sentiment = static_cast<unsigned>(o.sentiment);
-    users[o.brand] += 1.0f;
-    net_promoters[o.brand] += kNetPromoter[sentiment];
-    const float before = trust[o.brand];
-    trust[o.brand] = select(sentiment != 0, before + wom_rate * (o.trust / 255.0f - before), before);
-  }
-}
+/// Purchasers processed in lockstep: one SIMD lane per purchaser.
+inline constexpr int kLanes = 16;
+
+/// Inputs and results of the vector part of kLanes purchases, one array
+/// element per lane (structure of arrays, so that every loop over lanes is a
+/// vector operation). Rows beyond the brand, dimension and degree counts in
+/// use are not touched.
+struct alignas(64) PurchaseLanes {
+  // Gathered from the records.
+  alignas(64) float mean[kMaxDimensions][kLanes];    ///< cohort mean of each value dimension at t
+  alignas(64) std::int32_t dev[kMaxDimensions][kLanes];  ///< own deviation x 63.5
+  alignas(64) float salience_mean[kLanes];
+  alignas(64) std::int32_t salience_dev[kLanes];
+  alignas(64) std::int32_t weight[3][kLanes];        ///< life, time, money x 85
+  alignas(64) std::int32_t trust_in[kMaxBrands][kLanes];  ///< x 65535
+  alignas(64) std::int32_t loyalty_in[kLanes];       ///< loyalty at t_last x 65535
+  alignas(64) std::int32_t idle[kLanes];             ///< t - t_last
+  alignas(64) float log_retention[kLanes];
+  alignas(64) std::int32_t current[kLanes];          ///< brand before the purchase
+  alignas(64) std::int32_t word[kMaxDegree][kLanes];  ///< contacts' visible words as of t - 1
+  alignas(64) float lead_draw[kLanes];
+  alignas(64) float choice_draw[kLanes];
+  // Results of lanes_word_of_mouth, per brand.
+  alignas(64) float users[kMaxBrands][kLanes];  ///< contacts using the brand
+  alignas(64) float net[kMaxBrands][kLanes];    ///< promoters minus detractors among them
+  alignas(64) float trust[kMaxBrands][kLanes];  ///< trust after word of mouth
+  // Results of lanes_choose.
+  alignas(64) float v[kMaxDimensions][kLanes];  ///< values at t
+  alignas(64) float salience[kLanes];
+  alignas(64) float loyalty[kLanes];            ///< loyalty at t, before the purchase
+  alignas(64) std::int32_t chosen[kLanes];
+  alignas(64) float action[kLanes];             ///< action of the chosen brand
+  alignas(64) float align[kLanes];              ///< alignment with the chosen brand
+  alignas(64) float trust_chosen[kLanes];       ///< trust in the chosen brand after the experience of its action
+  alignas(64) std::uint16_t trust_out[kMaxBrands][kLanes];  ///< every brand's trust after the purchase, x 65535
+  alignas(64) std::uint32_t values_weight_fx[kLanes];  ///< values share of the utility spread x 2^20 (0: no spread)
+};
+
+/// Model coefficients the lane functions read (CustomerKernel::lane_coefficients).
+struct LaneCoefficients {
+  int brands, k, degree;
+  float beta_life, beta_social, beta_wom, hypocrisy, inv_credible_range, wom_rate, learn_rate;
+};
+
+/// Word of mouth and social proof (6.10, 6.11) for the kLanes purchasers of
+/// `g`: from the contacts' words, per brand, the users, their net promotion,
+/// and trust moved toward each speaking contact's, in contact order.
+void lanes_word_of_mouth(PurchaseLanes& g, const LaneCoefficients& c) noexcept;
+
+/// Values, salience, loyalty, utility, logit choice and the update of trust
+/// by the chosen brand's action, for the kLanes purchasers of `g` after
+/// lanes_word_of_mouth.
+///
+/// Each lane computes exactly what the rules compute for one purchaser, with
+/// the same operations in the same order, so results are bit-identical
+/// whatever the vector width the CPU offers (the file is compiled without
+/// floating-point contraction).
+void lanes_choose(PurchaseLanes& g, const LaneCoefficients& c, const StepContext& ctx) noexcept;
 
 /// Applies the model's customer rules. Holds references to the immutable spec,
 /// timeline and network; owns nothing mutable.
@@ -122,6 +160,16 @@ class CustomerKernel {
   /// purchase, or an exit and the entrant that replaces it). Tallies into `tally`.
   void process_range(Population& pop, std::size_t begin, std::size_t end, const StepContext& ctx,
                      Tally& tally) const;
+
+  /// Coefficients of the lane functions for `brands` brands and k dimensions.
+  [[nodiscard]] LaneCoefficients lane_coefficients(int brands, int k) const noexcept;
+
+  /// Fills lanes [0, lanes) of `g` (lanes <= kLanes) with what the purchases
+  /// of `customers` at step t read: their records, loyalty and current brand,
+  /// and the words of their contacts (contacts[e]: network degree entries) as
+  /// of step t - 1. Lanes from `lanes` on are zeroed. Draws are not touched.
+  void gather_lanes(const Population& pop, int t, const std::uint32_t* customers, const std::uint32_t* const* contacts,
+                    int lanes, PurchaseLanes& g) const;
 
   /// Values of customer i at step t: its cohort's drifting mean plus its own
   /// lasting deviation (K floats into `out`).
