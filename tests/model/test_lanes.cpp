@@ -1,0 +1,126 @@
+// The customer kernel processes purchasers in lockstep, one SIMD lane each.
+// A purchaser's results must not depend on its lane, on the other purchasers
+// sharing its group, or on how full the group is.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cxsim/engine/simulation.hpp"
+#include "cxsim/io/scenario_io.hpp"
+#include "cxsim/model/customers.hpp"
+
+namespace {
+
+using cxsim::kLanes;
+using cxsim::PurchaseLanes;
+
+struct LaneResult {
+  std::vector<std::uint16_t> trust;
+  std::vector<float> trust_after_wom, users, net, v;
+  float salience, loyalty, action, align, trust_chosen;
+  std::int32_t chosen;
+  std::uint32_t values_weight_fx;
+
+  bool operator==(const LaneResult& o) const {
+    auto same = [](const auto& a, const auto& b) {
+      return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(a[0])) == 0;
+    };
+    auto bits = [](float x) { return std::bit_cast<std::uint32_t>(x); };
+    return same(trust, o.trust) && same(trust_after_wom, o.trust_after_wom) && same(users, o.users) &&
+           same(net, o.net) && same(v, o.v) && bits(salience) == bits(o.salience) && bits(loyalty) == bits(o.loyalty) &&
+           bits(action) == bits(o.action) && bits(align) == bits(o.align) &&
+           bits(trust_chosen) == bits(o.trust_chosen) && chosen == o.chosen && values_weight_fx == o.values_weight_fx;
+  }
+};
+
+class Lanes : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    spec_ = std::make_shared<const cxsim::ScenarioSpec>(cxsim::load_scenario(
+        std::string(CXSIM_SOURCE_DIR) + "/bench/scenarios/throughput.toml", {"population.customers=20000"}));
+    sim_ = std::make_unique<cxsim::Simulation>(spec_, cxsim::ExecutionPolicy{1, true});
+    for (int t = 0; t < 20; ++t) sim_->step();  // past the service cut and the first events
+    timeline_ = std::make_unique<cxsim::Timeline>(*spec_);
+    network_ = std::make_unique<cxsim::SmallWorld>(spec_->seed, sim_->population().n, spec_->degree, spec_->rewire);
+    kernel_ = std::make_unique<cxsim::CustomerKernel>(*spec_, *timeline_, *network_);
+  }
+
+  /// Runs the lane functions on `customers` (at most kLanes) and returns each lane's results.
+  std::vector<LaneResult> run(const std::vector<std::uint32_t>& customers) const {
+    const cxsim::StepContext& ctx = sim_->context();
+    const auto degree = static_cast<std::size_t>(network_->degree());
+    std::vector<std::uint32_t> contacts(kLanes * degree);
+    const std::uint32_t* contacts_of[kLanes] = {};
+    const int lanes = static_cast<int>(customers.size());
+    for (int e = 0; e < lanes; ++e) {
+      contacts_of[e] = contacts.data() + static_cast<std::size_t>(e) * degree;
+      network_->contacts(customers[static_cast<std::size_t>(e)], contacts.data() + static_cast<std::size_t>(e) * degree);
+    }
+    auto g = std::make_unique<PurchaseLanes>();
+    kernel_->gather_lanes(sim_->population(), ctx.t, customers.data(), contacts_of, lanes, *g);
+    for (int e = 0; e < lanes; ++e) {
+      // Draws that depend on the customer only, spread over (0, 1).
+      const auto c = static_cast<float>(customers[static_cast<std::size_t>(e)] % 997);
+      g->lead_draw[e] = (c + 0.5f) / 997.0f;
+      g->choice_draw[e] = 1.0f - (c + 0.5f) / 997.0f;
+    }
+    const auto coefficients = kernel_->lane_coefficients(ctx.brands, ctx.k);
+    cxsim::lanes_word_of_mouth(*g, coefficients);
+    cxsim::lanes_choose(*g, coefficients, ctx);
+    std::vector<LaneResult> out;
+    for (int e = 0; e < lanes; ++e) {
+      LaneResult r{};
+      for (int b = 0; b < ctx.brands; ++b) {
+        r.trust.push_back(g->trust_out[b][e]);
+        r.trust_after_wom.push_back(g->trust[b][e]);
+        r.users.push_back(g->users[b][e]);
+        r.net.push_back(g->net[b][e]);
+      }
+      for (int d = 0; d < ctx.k; ++d) r.v.push_back(g->v[d][e]);
+      r.salience = g->salience[e];
+      r.loyalty = g->loyalty[e];
+      r.action = g->action[e];
+      r.align = g->align[e];
+      r.trust_chosen = g->trust_chosen[e];
+      r.chosen = g->chosen[e];
+      r.values_weight_fx = g->values_weight_fx[e];
+      out.push_back(r);
+    }
+    return out;
+  }
+
+  std::shared_ptr<const cxsim::ScenarioSpec> spec_;
+  std::unique_ptr<cxsim::Simulation> sim_;
+  std::unique_ptr<cxsim::Timeline> timeline_;
+  std::unique_ptr<cxsim::SmallWorld> network_;
+  std::unique_ptr<cxsim::CustomerKernel> kernel_;
+};
+
+TEST_F(Lanes, ResultsDependOnTheCustomerOnly) {
+  // 16 customers in a full group, then each alone, then 11 of them in reversed
+  // order (5 lanes unused): every customer's results must be identical.
+  std::vector<std::uint32_t> group;
+  for (std::uint32_t j = 0; j < kLanes; ++j) group.push_back(37 + 1201 * j);
+  const auto together = run(group);
+  std::vector<int> chosen_brands;
+  for (std::size_t e = 0; e < group.size(); ++e) {
+    const auto alone = run({group[e]});
+    EXPECT_TRUE(alone[0] == together[e]) << "customer " << group[e] << " in lane " << e << " vs alone";
+    chosen_brands.push_back(together[e].chosen);
+  }
+  std::vector<std::uint32_t> reversed(group.rbegin() + 5, group.rend());  // group[10], ..., group[0]
+  const auto partial = run(reversed);
+  for (std::size_t e = 0; e < reversed.size(); ++e)
+    EXPECT_TRUE(partial[e] == together[reversed.size() - 1 - e]) << "customer " << reversed[e] << " in a partial group";
+  // The draws differ per customer, so the test sees more than one brand chosen.
+  std::sort(chosen_brands.begin(), chosen_brands.end());
+  EXPECT_GT(std::unique(chosen_brands.begin(), chosen_brands.end()) - chosen_brands.begin(), 1);
+}
+
+}  // namespace
