@@ -27,7 +27,8 @@ std::uint8_t to_u8(float x) noexcept {
   return static_cast<std::uint8_t>(round_nonneg(std::clamp(x, 0.0f, 1.0f) * 255.0f));
 }
 /// round(x), half away from zero, without a library call.
-long round_to_long(double x) noexcept { return static_cast<long>(x + (x >= 0.0 ? 0.5 : -0.5)); }
+/// (Without a branch: the signs of values deviations are random.)
+long round_to_long(double x) noexcept { return static_cast<long>(x + std::copysign(0.5, x)); }
 std::int8_t to_dev(double x) noexcept {
   return static_cast<std::int8_t>(std::clamp<long>(round_to_long(x * kDevScale), -127, 127));
 }
@@ -425,7 +426,8 @@ void CustomerKernel::init_one(Population& pop, std::size_t i, const StepContext&
   const float s = salience_at(pop, i, 0);
   const std::uint8_t* wq = pop.weights(i);
   const float w[3] = {wq[0] / kWeightScale, wq[1] / kWeightScale, wq[2] / kWeightScale};
-  float align[kMaxBrands] = {};
+  float align[kMaxBrands];
+  for (int b = 0; b < nb; ++b) align[b] = 0.0f;
   for (int d = 0; d < pop.k; ++d)
     for (int b = 0; b < nb; ++b) align[b] += ctx.stance_by_dim[static_cast<std::size_t>(d * nb + b)] * v[d];
   float u[kMaxBrands];
