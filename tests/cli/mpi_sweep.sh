@@ -64,9 +64,11 @@ grep -Eq "run now by ranks 0\.\.\.1: [1-9][0-9]* \+ [1-9][0-9]*\)" two.log || { 
 grep "run now" two.log
 
 # 2. Interrupted and killed, resumed with other process counts.
+# SIGTERM: longer runs (300 steps), so that the stop lands while most of the
+# sweep is ahead: the whole short sweep can finish in the second it takes.
 out=cut.h5
 rm -rf "$out" "$out".parts
-start_mpi 2 sweep "$experiment" --out "$out" --quiet
+start_mpi 2 sweep "$experiment" --out "$out" --quiet --set scenario.steps=300
 wait_parts "$out" 1 "$job" || fail "no parts appeared"
 kill -TERM "$job"
 start=$(date +%s)

@@ -467,8 +467,18 @@ void CustomerKernel::enter(Population& pop, std::size_t i, const StepContext& ct
 }
 
 LaneCoefficients CustomerKernel::lane_coefficients(int brands, int k) const noexcept {
-  return {brands,       k,          network_.degree(), beta_life_, beta_social_, beta_wom_, hypocrisy_, inv_credible_range_,
-          static_cast<float>(spec_.trust.wom_rate), static_cast<float>(spec_.trust.learn_rate)};
+  LaneCoefficients c{};
+  c.brands = brands;
+  c.k = k;
+  c.degree = network_.degree();
+  c.beta_life = beta_life_;
+  c.beta_social = beta_social_;
+  c.beta_wom = beta_wom_;
+  c.hypocrisy = hypocrisy_;
+  c.inv_credible_range = inv_credible_range_;
+  c.wom_rate = static_cast<float>(spec_.trust.wom_rate);
+  c.learn_rate = static_cast<float>(spec_.trust.learn_rate);
+  return c;
 }
 
 void CustomerKernel::gather_lanes(const Population& pop, int t, const std::uint32_t* customers,

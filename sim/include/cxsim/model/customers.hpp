@@ -8,6 +8,11 @@
 /// previous step, and writes only its own record and visible entry. It is
 /// therefore safe to call for disjoint ranges concurrently, and the result does
 /// not depend on the order of calls.
+///
+/// Within a range, events are collected in batches whose memory is prefetched
+/// one batch ahead, and purchases are computed kLanes at a time, one SIMD lane
+/// per purchaser (gather_lanes, lanes_word_of_mouth, lanes_choose), with the
+/// same operations per lane as for a single purchaser.
 
 #include <array>
 #include <cstddef>
