@@ -1,6 +1,7 @@
 // The customer kernel processes purchasers in lockstep, one SIMD lane each.
 // A purchaser's results must not depend on its lane, on the other purchasers
-// sharing its group, or on how full the group is.
+// sharing its group, or on how full the group is; the standalone word of
+// mouth (benchmarked on its own) must equal the one inside lanes_choose.
 
 #include <gtest/gtest.h>
 
@@ -72,7 +73,10 @@ class Lanes : public ::testing::Test {
     }
     const auto coefficients = kernel_->lane_coefficients(ctx.brands, ctx.k);
     cxsim::lanes_word_of_mouth(*g, coefficients);
-    cxsim::lanes_choose(*g, coefficients, ctx);
+    const auto standalone = std::make_unique<PurchaseLanes>(*g);
+    cxsim::lanes_choose(*g, coefficients, ctx);  // does word of mouth again, brand by brand
+    for (int b = 0; b < ctx.brands; ++b)
+      EXPECT_EQ(std::memcmp(standalone->trust[b], g->trust[b], sizeof(g->trust[b])), 0) << "brand " << b;
     std::vector<LaneResult> out;
     for (int e = 0; e < lanes; ++e) {
       LaneResult r{};

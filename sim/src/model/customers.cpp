@@ -102,41 +102,55 @@ constexpr int kBirthBlocks = 5;
 
 }  // namespace
 
-CXSIM_CLONES void lanes_word_of_mouth(PurchaseLanes& g, const LaneCoefficients& c) noexcept {
-  constexpr int L = kLanes;
-  // The contacts' words, unpacked once.
-  alignas(64) std::int32_t their_brand[kMaxDegree][L], spoke[kMaxDegree][L];
-  alignas(64) float their_trust[kMaxDegree][L], their_net[kMaxDegree][L];
-  for (int j = 0; j < c.degree; ++j)
-    for (int e = 0; e < L; ++e) {
+namespace {
+
+/// The contacts' words of a group of lanes, unpacked once.
+struct ContactWords {
+  alignas(64) std::int32_t brand[kMaxDegree][kLanes];
+  alignas(64) std::int32_t spoke[kMaxDegree][kLanes];  ///< all bits set if the contact has an experience to tell
+  alignas(64) float trust[kMaxDegree][kLanes];
+  alignas(64) float net[kMaxDegree][kLanes];  ///< +1 promoter, -1 detractor, 0 otherwise
+};
+
+[[gnu::always_inline]] inline void unpack_words(const PurchaseLanes& g, int degree, ContactWords& w) noexcept {
+  for (int j = 0; j < degree; ++j)
+    for (int e = 0; e < kLanes; ++e) {
       const std::int32_t word = g.word[j][e];
       const std::int32_t sentiment = (word >> 6) & 3;
-      their_brand[j][e] = word & 0x3F;
-      their_trust[j][e] = static_cast<float>(word >> 8) / 255.0f;
-      their_net[j][e] = static_cast<float>(sentiment == 3) - static_cast<float>(sentiment == 1);
-      spoke[j][e] = -static_cast<std::int32_t>(sentiment != 0);
+      w.brand[j][e] = word & 0x3F;
+      w.trust[j][e] = static_cast<float>(word >> 8) / 255.0f;
+      w.net[j][e] = static_cast<float>(sentiment == 3) - static_cast<float>(sentiment == 1);
+      w.spoke[j][e] = -static_cast<std::int32_t>(sentiment != 0);
     }
-  // For each brand b: users of b among the contacts, their net promotion, and
-  // trust in b moved toward each contact's, in contact order.
-  for (int b = 0; b < c.brands; ++b) {
-    float* users = g.users[b];
-    float* net = g.net[b];
-    float* tr = g.trust[b];
-    for (int e = 0; e < L; ++e) {
-      users[e] = 0.0f;
-      net[e] = 0.0f;
-      tr[e] = static_cast<float>(g.trust_in[b][e]) / kUnit16;
-    }
-    for (int j = 0; j < c.degree; ++j)
-      for (int e = 0; e < L; ++e) {
-        const std::int32_t is_b = -static_cast<std::int32_t>(their_brand[j][e] == b);
-        users[e] += std::bit_cast<float>(std::bit_cast<std::int32_t>(1.0f) & is_b);
-        net[e] += std::bit_cast<float>(std::bit_cast<std::int32_t>(their_net[j][e]) & is_b);
-        const float moved = tr[e] + c.wom_rate * (their_trust[j][e] - tr[e]);
-        const std::int32_t m = is_b & spoke[j][e];
-        tr[e] = std::bit_cast<float>((std::bit_cast<std::int32_t>(moved) & m) | (std::bit_cast<std::int32_t>(tr[e]) & ~m));
-      }
+}
+
+/// Word of mouth about brand b: users of b among the contacts, their net
+/// promotion, and trust in b moved toward each speaking contact's, in contact order.
+[[gnu::always_inline]] inline void word_of_mouth_about(int b, const PurchaseLanes& g, const ContactWords& w,
+                                                       int degree, float wom_rate, float* users, float* net,
+                                                       float* tr) noexcept {
+  for (int e = 0; e < kLanes; ++e) {
+    users[e] = 0.0f;
+    net[e] = 0.0f;
+    tr[e] = static_cast<float>(g.trust_in[b][e]) / kUnit16;
   }
+  for (int j = 0; j < degree; ++j)
+    for (int e = 0; e < kLanes; ++e) {
+      const std::int32_t is_b = -static_cast<std::int32_t>(w.brand[j][e] == b);
+      users[e] += std::bit_cast<float>(std::bit_cast<std::int32_t>(1.0f) & is_b);
+      net[e] += std::bit_cast<float>(std::bit_cast<std::int32_t>(w.net[j][e]) & is_b);
+      const float moved = tr[e] + wom_rate * (w.trust[j][e] - tr[e]);
+      const std::int32_t m = is_b & w.spoke[j][e];
+      tr[e] = std::bit_cast<float>((std::bit_cast<std::int32_t>(moved) & m) | (std::bit_cast<std::int32_t>(tr[e]) & ~m));
+    }
+}
+
+}  // namespace
+
+CXSIM_CLONES void lanes_word_of_mouth(PurchaseLanes& g, const LaneCoefficients& c) noexcept {
+  ContactWords w;
+  unpack_words(g, c.degree, w);
+  for (int b = 0; b < c.brands; ++b) word_of_mouth_about(b, g, w, c.degree, c.wom_rate, g.users[b], g.net[b], g.trust[b]);
 }
 
 CXSIM_CLONES void lanes_choose(PurchaseLanes& g, const LaneCoefficients& c, const StepContext& ctx) noexcept {
@@ -167,11 +181,15 @@ CXSIM_CLONES void lanes_choose(PurchaseLanes& g, const LaneCoefficients& c, cons
       lo[j][e] = 1e30f;
       hi[j][e] = -1e30f;
     }
+  ContactWords words;
+  unpack_words(g, c.degree, words);
   for (int b = 0; b < nb; ++b) {
     const auto bj = static_cast<std::size_t>(b);
-    const float* users = g.users[b];
-    const float* net = g.net[b];
-    const float* tr = g.trust[b];
+    // Word of mouth first, brand by brand, so that its results are used while in registers.
+    float* users = g.users[b];
+    float* net = g.net[b];
+    float* tr = g.trust[b];
+    word_of_mouth_about(b, g, words, c.degree, c.wom_rate, users, net, tr);
     float* al = align[b];
     for (int e = 0; e < L; ++e) al[e] = 0.0f;
     for (int d = 0; d < c.k; ++d) {
@@ -546,7 +564,6 @@ void CustomerKernel::purchase_lanes(Population& pop, const std::uint32_t* who, c
 
   // 2. Word of mouth, utility, choice and trust, all lanes at once.
   const LaneCoefficients coefficients = lane_coefficients(nb, pop.k);
-  lanes_word_of_mouth(g, coefficients);
   lanes_choose(g, coefficients, ctx);
 
   // 3. The experience, loyalty, the customer's new state and the tallies.

@@ -11,7 +11,7 @@
 ///
 /// Within a range, events are collected in batches whose memory is prefetched
 /// one batch ahead, and purchases are computed kLanes at a time, one SIMD lane
-/// per purchaser (gather_lanes, lanes_word_of_mouth, lanes_choose), with the
+/// per purchaser (gather_lanes, then lanes_choose), with the
 /// same operations per lane as for a single purchaser.
 
 #include <array>
@@ -111,7 +111,7 @@ struct alignas(64) PurchaseLanes {
   alignas(64) std::int32_t word[kMaxDegree][kLanes];  ///< contacts' visible words as of t - 1
   alignas(64) float lead_draw[kLanes];
   alignas(64) float choice_draw[kLanes];
-  // Results of lanes_word_of_mouth, per brand.
+  // Results of word of mouth (lanes_word_of_mouth, lanes_choose), per brand.
   alignas(64) float users[kMaxBrands][kLanes];  ///< contacts using the brand
   alignas(64) float net[kMaxBrands][kLanes];    ///< promoters minus detractors among them
   alignas(64) float trust[kMaxBrands][kLanes];  ///< trust after word of mouth
@@ -136,11 +136,13 @@ struct LaneCoefficients {
 /// Word of mouth and social proof (6.10, 6.11) for the kLanes purchasers of
 /// `g`: from the contacts' words, per brand, the users, their net promotion,
 /// and trust moved toward each speaking contact's, in contact order.
+/// lanes_choose does the same brand by brand (same code, same results); this
+/// standalone pass is for benchmarks and tests.
 void lanes_word_of_mouth(PurchaseLanes& g, const LaneCoefficients& c) noexcept;
 
-/// Values, salience, loyalty, utility, logit choice and the update of trust
-/// by the chosen brand's action, for the kLanes purchasers of `g` after
-/// lanes_word_of_mouth.
+/// Word of mouth (as lanes_word_of_mouth), values, salience, loyalty,
+/// utility, logit choice and the update of trust by the chosen brand's
+/// action, for the kLanes purchasers of `g`.
 ///
 /// Each lane computes exactly what the rules compute for one purchaser, with
 /// the same operations in the same order, so results are bit-identical
