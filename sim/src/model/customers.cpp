@@ -568,6 +568,9 @@ void CustomerKernel::purchase_lanes(Population& pop, const std::uint32_t* who, c
 
   // 3. The experience, loyalty, the customer's new state and the tallies.
   const auto& ex = spec_.experience;
+  // By outcome: no support need, need not resolved, need resolved.
+  const double promoter_by_outcome[3] = {ex.promoter_base, ex.promoter_unresolved, ex.promoter_resolved};
+  const double detractor_by_outcome[3] = {ex.detractor_base, ex.detractor_unresolved, ex.detractor_resolved};
   const auto& lp = spec_.loyalty;
   for (int e = 0; e < lanes; ++e) {
     const int p = at[e];
@@ -582,19 +585,18 @@ void CustomerKernel::purchase_lanes(Population& pop, const std::uint32_t* who, c
     const float s = g.salience[e];
     const float action = g.action[e];
 
-    // The experience: support need, its resolution, and the satisfaction class.
+    // The experience: support need, its resolution, and the satisfaction
+    // class (table lookups and comparisons, without branches: the draws are random).
     const bool need = need_draw < ex.support_rate;
-    const bool resolved = need && resolve_draw < ctx.quality[cb];
-    double promoter = need ? (resolved ? ex.promoter_resolved : ex.promoter_unresolved) : ex.promoter_base;
-    const double detractor = need ? (resolved ? ex.detractor_resolved : ex.detractor_unresolved) : ex.detractor_base;
+    const int outcome = static_cast<int>(need) + static_cast<int>(need && resolve_draw < ctx.quality[cb]);
+    const double detractor = detractor_by_outcome[outcome];
     const double fit = s * std::max(0.0f, g.align[e]) * action;
-    promoter = std::min(promoter + ex.fit_gain * fit, 1.0 - detractor);
-    const Sentiment sentiment = outcome_draw < detractor              ? Sentiment::kDetractor
-                                : outcome_draw < detractor + promoter ? Sentiment::kPromoter
-                                                                      : Sentiment::kPassive;
-    float l = g.loyalty[e];
+    const double promoter = std::min(promoter_by_outcome[outcome] + ex.fit_gain * fit, 1.0 - detractor);
+    const int is_detractor = outcome_draw < detractor;
+    const int is_promoter = !is_detractor & (outcome_draw < detractor + promoter);
+    const auto sentiment = static_cast<Sentiment>(static_cast<int>(Sentiment::kPassive) + is_promoter - is_detractor);
+    float l = select(chosen != current, static_cast<float>(lp.after_switch), g.loyalty[e]);
     if (chosen != current) {
-      l = static_cast<float>(lp.after_switch);
       ++tally.acquisitions[cb];
       ++tally.defections[static_cast<std::size_t>(current)];
       ++tally.base_delta[cb];
