@@ -1,7 +1,7 @@
 // Utility and choice, as the kernel runs it: customers in groups of kLanes
 // (one SIMD lane each) gathered with their contacts' words
-// (CustomerKernel::gather_lanes), word of mouth (cxsim::lanes_word_of_mouth),
-// then cxsim::lanes_choose: values and salience at step t, loyalty, alignment
+// (CustomerKernel::gather_lanes), then cxsim::lanes_choose: word of mouth
+// (as cxsim::lanes_word_of_mouth), values and salience at step t, loyalty, alignment
 // with every brand's stance, the utility of every brand with loyalty bonus,
 // social proof and leads, the logit draw and the update of trust by the
 // chosen brand's action. Brand conditions are those of the settled
@@ -28,32 +28,21 @@ void BM_UtilityAndChoice(benchmark::State& state, bool serial) {
   const cxsim::CustomerKernel kernel(spec, timeline, network);
   const cxsim::StepContext& ctx = sim.context();
   const auto coefficients = kernel.lane_coefficients(ctx.brands, ctx.k);
-  const auto degree = static_cast<std::size_t>(network.degree());
   const int t = ctx.t;
   std::vector<std::uint8_t> chosen(static_cast<std::size_t>(n));
   for (auto _ : state) {
     cxsim::bench::over(pop.n, serial, threads, [&](std::size_t begin, std::size_t end) {
       cxsim::PurchaseLanes g;
-      std::uint32_t contacts[cxsim::kLanes * cxsim::kMaxDegree];
-      std::uint32_t customers[cxsim::kLanes] = {};
-      const std::uint32_t* contacts_of[cxsim::kLanes] = {};
-      for (std::size_t first = begin; first < end; first += cxsim::kLanes) {
-        const int lanes = static_cast<int>(std::min<std::size_t>(cxsim::kLanes, end - first));
+      cxsim::bench::over_lane_groups(kernel, network, pop, t, begin, end, g, [&](std::size_t first, int lanes) {
         for (int e = 0; e < lanes; ++e) {
-          customers[e] = static_cast<std::uint32_t>(first + static_cast<std::size_t>(e));
-          contacts_of[e] = contacts + static_cast<std::size_t>(e) * degree;
-          network.contacts(customers[e], contacts + static_cast<std::size_t>(e) * degree);
-        }
-        kernel.gather_lanes(pop, t, customers, contacts_of, lanes, g);
-        for (int e = 0; e < lanes; ++e) {
-          cxsim::CounterRng rng(spec.seed, cxsim::Stream::kPurchase, static_cast<std::uint32_t>(t), customers[e]);
+          const std::uint64_t i = first + static_cast<std::size_t>(e);
+          cxsim::CounterRng rng(spec.seed, cxsim::Stream::kPurchase, static_cast<std::uint32_t>(t), i);
           g.lead_draw[e] = rng.uniform_f();
           g.choice_draw[e] = rng.uniform_f();
         }
-        cxsim::lanes_word_of_mouth(g, coefficients);
         cxsim::lanes_choose(g, coefficients, ctx);
         for (int e = 0; e < lanes; ++e) chosen[first + static_cast<std::size_t>(e)] = static_cast<std::uint8_t>(g.chosen[e]);
-      }
+      });
     });
     benchmark::ClobberMemory();
   }

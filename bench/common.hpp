@@ -15,6 +15,7 @@
 
 #include "cxsim/engine/simulation.hpp"
 #include "cxsim/io/scenario_io.hpp"
+#include "cxsim/model/customers.hpp"
 
 namespace cxsim::bench {
 
@@ -53,6 +54,28 @@ void over(std::size_t n, bool serial, int threads, F&& fn, std::size_t grain = 8
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, grain),
                       [&](const tbb::blocked_range<std::size_t>& r) { fn(r.begin(), r.end()); });
   });
+}
+
+/// Customers [begin, end) in groups of kLanes, as the kernel takes purchasers:
+/// computes each group's contacts, gathers the group into `g` for step t
+/// (CustomerKernel::gather_lanes), then calls fn(first, lanes).
+template <class F>
+void over_lane_groups(const CustomerKernel& kernel, const SmallWorld& network, const Population& pop, int t,
+                      std::size_t begin, std::size_t end, PurchaseLanes& g, F&& fn) {
+  const auto degree = static_cast<std::size_t>(network.degree());
+  std::uint32_t contacts[kLanes * kMaxDegree];
+  std::uint32_t customers[kLanes] = {};
+  const std::uint32_t* contacts_of[kLanes] = {};
+  for (std::size_t first = begin; first < end; first += kLanes) {
+    const int lanes = static_cast<int>(std::min<std::size_t>(kLanes, end - first));
+    for (int e = 0; e < lanes; ++e) {
+      customers[e] = static_cast<std::uint32_t>(first + static_cast<std::size_t>(e));
+      contacts_of[e] = contacts + static_cast<std::size_t>(e) * degree;
+      network.contacts(customers[e], contacts + static_cast<std::size_t>(e) * degree);
+    }
+    kernel.gather_lanes(pop, t, customers, contacts_of, lanes, g);
+    fn(first, lanes);
+  }
 }
 
 /// Registers `fn` as serial/1 thread and TBB/1 and 2 threads at each size.

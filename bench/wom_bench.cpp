@@ -23,30 +23,19 @@ void BM_WordOfMouth(benchmark::State& state, bool serial) {
   const cxsim::CustomerKernel kernel(spec, timeline, network);
   const int nb = static_cast<int>(spec.brands.size());
   const auto coefficients = kernel.lane_coefficients(nb, spec.k());
-  const auto degree = static_cast<std::size_t>(network.degree());
   std::vector<float> out(static_cast<std::size_t>(n));
   const int t = 10;
   for (auto _ : state) {
     cxsim::bench::over(pop.n, serial, threads, [&](std::size_t begin, std::size_t end) {
       cxsim::PurchaseLanes g;
-      std::uint32_t contacts[cxsim::kLanes * cxsim::kMaxDegree];
-      std::uint32_t customers[cxsim::kLanes] = {};
-      const std::uint32_t* contacts_of[cxsim::kLanes] = {};
-      for (std::size_t first = begin; first < end; first += cxsim::kLanes) {
-        const int lanes = static_cast<int>(std::min<std::size_t>(cxsim::kLanes, end - first));
-        for (int e = 0; e < lanes; ++e) {
-          customers[e] = static_cast<std::uint32_t>(first + static_cast<std::size_t>(e));
-          contacts_of[e] = contacts + static_cast<std::size_t>(e) * degree;
-          network.contacts(customers[e], contacts + static_cast<std::size_t>(e) * degree);
-        }
-        kernel.gather_lanes(pop, t, customers, contacts_of, lanes, g);
+      cxsim::bench::over_lane_groups(kernel, network, pop, t, begin, end, g, [&](std::size_t first, int lanes) {
         cxsim::lanes_word_of_mouth(g, coefficients);
         for (int e = 0; e < lanes; ++e) {
           float sum = 0.0f;
           for (int b = 0; b < nb; ++b) sum += g.trust[b][e] + g.users[b][e] + g.net[b][e];
           out[first + static_cast<std::size_t>(e)] = sum;
         }
-      }
+      });
     });
     benchmark::ClobberMemory();
   }

@@ -571,10 +571,29 @@ void CustomerKernel::purchase_lanes(Population& pop, const std::uint32_t* who, c
   // By outcome: no support need, need not resolved, need resolved.
   const double promoter_by_outcome[3] = {ex.promoter_base, ex.promoter_unresolved, ex.promoter_resolved};
   const double detractor_by_outcome[3] = {ex.detractor_base, ex.detractor_unresolved, ex.detractor_resolved};
-  const auto& lp = spec_.loyalty;
+  const auto after_switch = static_cast<float>(spec_.loyalty.after_switch);
+  // Everything the loop reads through a pointer is loaded into locals first:
+  // the record's byte stores could alias any of it and force reloads.
+  std::int64_t* const purchases = tally.purchases.data();
+  std::int64_t* const promoters = tally.promoters.data();
+  std::int64_t* const detractors = tally.detractors.data();
+  std::int64_t* const support_cases = tally.support_cases.data();
+  std::int64_t* const acquisitions = tally.acquisitions.data();
+  std::int64_t* const defections = tally.defections.data();
+  std::int64_t* const base_delta = tally.base_delta.data();
+  std::int64_t* const cohort_purchases = tally.cohort_purchases.data();
+  std::int64_t* const segment_purchases = tally.segment_purchases.data();
+  const float* const quality = ctx.quality.data();
+  const float segment_threshold = ctx.segment_threshold, salience_threshold = ctx.salience_threshold;
+  const float* const side_of = g.v[ctx.segment_dim];
+  std::int64_t values_weight_fx = 0;
   for (int e = 0; e < lanes; ++e) {
     const int p = at[e];
     const std::size_t i = who[p];
+    const int cohort = pop.cohort(i);
+    const float rate = pop.rate(i);
+    const std::uint16_t exit_step = pop.exit_step(i);
+    const auto before = static_cast<std::uint16_t>(pop.visible_state(i));
     const double need_draw = word_to_double(draws[2][2 * p]);
     const double resolve_draw = word_to_double(draws[3][2 * p]);
     const double outcome_draw = word_to_double(draws[0][2 * p + 1]);
@@ -588,19 +607,19 @@ void CustomerKernel::purchase_lanes(Population& pop, const std::uint32_t* who, c
     // The experience: support need, its resolution, and the satisfaction
     // class (table lookups and comparisons, without branches: the draws are random).
     const bool need = need_draw < ex.support_rate;
-    const int outcome = static_cast<int>(need) + static_cast<int>(need && resolve_draw < ctx.quality[cb]);
+    const int outcome = static_cast<int>(need) + static_cast<int>(need && resolve_draw < quality[cb]);
     const double detractor = detractor_by_outcome[outcome];
     const double fit = s * std::max(0.0f, g.align[e]) * action;
     const double promoter = std::min(promoter_by_outcome[outcome] + ex.fit_gain * fit, 1.0 - detractor);
     const int is_detractor = outcome_draw < detractor;
     const int is_promoter = !is_detractor & (outcome_draw < detractor + promoter);
     const auto sentiment = static_cast<Sentiment>(static_cast<int>(Sentiment::kPassive) + is_promoter - is_detractor);
-    float l = select(chosen != current, static_cast<float>(lp.after_switch), g.loyalty[e]);
+    float l = select(chosen != current, after_switch, g.loyalty[e]);
     if (chosen != current) {
-      ++tally.acquisitions[cb];
-      ++tally.defections[static_cast<std::size_t>(current)];
-      ++tally.base_delta[cb];
-      --tally.base_delta[static_cast<std::size_t>(current)];
+      ++acquisitions[cb];
+      ++defections[static_cast<std::size_t>(current)];
+      ++base_delta[cb];
+      --base_delta[static_cast<std::size_t>(current)];
     }
     // Promoter and passive experiences close part of the gap to 1, a detractor loses a share.
     l = select(sentiment == Sentiment::kDetractor, l - loss_detractor_ * l,
@@ -608,28 +627,27 @@ void CustomerKernel::purchase_lanes(Population& pop, const std::uint32_t* who, c
     auto trust_row = pop.trust_of(i);
     for (int b = 0; b < nb; ++b) trust_row[static_cast<std::size_t>(b)] = g.trust_out[b][e];
     pop.commitment(i) = commitment(s, g.trust_chosen[e], g.align[e]);
-    const auto before = static_cast<std::uint16_t>(pop.visible_state(i));
     const auto word = Visible{static_cast<std::uint8_t>(chosen), sentiment, to_u8(g.trust_chosen[e])}.pack();
     pop.set_visible_state(i, {word, before, static_cast<std::uint16_t>(t), to_u16(l)});
 
-    const int cohort = pop.cohort(i);
-    ++tally.purchases[cb];
-    tally.promoters[cb] += sentiment == Sentiment::kPromoter;
-    tally.detractors[cb] += sentiment == Sentiment::kDetractor;
-    tally.support_cases[cb] += need;
-    ++tally.cohort_purchases[static_cast<std::size_t>(cohort * nb) + cb];
-    const float side = g.v[ctx.segment_dim][e];
-    const int segment = side >= ctx.segment_threshold ? kShares : side <= -ctx.segment_threshold ? kOpposes : kNeutral;
-    ++tally.segment_purchases[static_cast<std::size_t>(segment * nb) + cb];
-    if (s >= ctx.salience_threshold) ++tally.segment_purchases[static_cast<std::size_t>(kSalient * nb) + cb];
+    ++purchases[cb];
+    promoters[cb] += is_promoter;
+    detractors[cb] += is_detractor;
+    support_cases[cb] += need;
+    ++cohort_purchases[static_cast<std::size_t>(cohort * nb) + cb];
+    const float side = side_of[e];
+    const int segment = side >= segment_threshold ? kShares : side <= -segment_threshold ? kOpposes : kNeutral;
+    ++segment_purchases[static_cast<std::size_t>(segment * nb) + cb];
+    segment_purchases[static_cast<std::size_t>(kSalient * nb) + cb] += s >= salience_threshold;
     if (ctx.panel != nullptr && ctx.panel->contains(i))
       tally.panel.push_back({ctx.report_step, static_cast<std::uint32_t>(i), static_cast<std::uint8_t>(cohort),
                              static_cast<std::uint8_t>(chosen), static_cast<std::uint8_t>(sentiment), ctx.price[cb]});
-    tally.values_weight_fx += g.values_weight_fx[e];
+    values_weight_fx += g.values_weight_fx[e];
 
-    const std::uint16_t next = to_step(timeline_.next_purchase(t, pop.rate(i), wait_draw));
-    pop.next_event[i] = std::min(next, pop.exit_step(i));
+    const std::uint16_t next = to_step(timeline_.next_purchase(t, rate, wait_draw));
+    pop.next_event[i] = std::min(next, exit_step);
   }
+  tally.values_weight_fx += values_weight_fx;
 }
 
 void CustomerKernel::prefetch_batch(const Population& pop, const std::uint32_t* who, int count,
