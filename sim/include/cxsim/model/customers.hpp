@@ -174,7 +174,8 @@ class CustomerKernel {
   /// Fills lanes [0, lanes) of `g` (lanes <= kLanes) with what the purchases
   /// of `customers` at step t read: their records, loyalty and current brand,
   /// and the words of their contacts (contacts[e]: network degree entries) as
-  /// of step t - 1. Lanes from `lanes` on are zeroed. Draws are not touched.
+  /// of step t - 1. Lanes from `lanes` on are zeroed; the draws of the others
+  /// are left for the caller to set.
   void gather_lanes(const Population& pop, int t, const std::uint32_t* customers, const std::uint32_t* const* contacts,
                     int lanes, PurchaseLanes& g) const;
 
@@ -209,7 +210,7 @@ class CustomerKernel {
   /// Processes the events of a batch whose contacts prefetch_batch computed.
   void run_batch(Population& pop, const std::uint32_t* who, int count, const std::uint32_t* contacts,
                  const StepContext& ctx, Tally& tally) const;
-  /// Purchases of the batch members who[at[0..lanes)], lanes <= 16, processed
+  /// Purchases of the batch members who[at[0..lanes)], lanes <= kLanes, processed
   /// in lockstep. `draws`: the x0..x3 words of the batch's purchase-stream
   /// blocks (two per member); `contacts`: degree slots per member.
   void purchase_lanes(Population& pop, const std::uint32_t* who, const int* at, int lanes,
