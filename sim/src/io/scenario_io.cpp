@@ -1040,17 +1040,24 @@ class Reader {
 // ---------------------------------------------------------------------------
 // Parsing and overrides
 
-/// A --set value: TOML if it parses as a single value, else the raw text as a string.
-Value parse_override_value(const std::string& raw) {
+/// A --set value: TOML if it parses as a single value, else the raw text as a
+/// string. An integer literal beyond 64 bits is an error of override `ordinal`
+/// for key `path` (toml11 would read it as the nearest limit).
+Value parse_override_value(const std::string& raw, int ordinal, const std::string& path) {
+  Value doc;
   try {
     std::istringstream in("v = " + raw);
-    Value doc = toml::parse(in, "--set");
-    toml_text::reject_saturated_integers(doc, "--set", "");  // too large: kept as text, so reported as such
-    if (doc.as_table().size() == 1 && doc.contains("v")) return doc.at("v");
+    doc = toml::parse(in, "--set");
   } catch (const std::exception&) {
-    // not TOML: fall through
+    return Value(raw);  // not TOML
   }
-  return Value(raw);
+  if (doc.as_table().size() != 1 || !doc.contains("v")) return Value(raw);
+  try {
+    toml_text::reject_saturated_integers(doc, "--set", "");
+  } catch (const ConfigError&) {
+    throw ConfigError("--set", ordinal, path, "expected an integer that fits in 64 bits, got " + raw);
+  }
+  return doc.at("v");
 }
 
 std::vector<std::string> names_in_file_order(const Value* table) {
@@ -1115,7 +1122,7 @@ std::map<std::string, int> apply_overrides(Value& doc, const std::vector<std::st
         throw ConfigError("--set", ordinal, prefix,
                           "cannot set a key inside " + std::string(noun(*cur)));
     }
-    cur->as_table()[segs.back()] = parse_override_value(trim(text.substr(eq + 1)));
+    cur->as_table()[segs.back()] = parse_override_value(trim(text.substr(eq + 1)), ordinal, path);
     const std::string below = path + ".";
     std::erase_if(set_by, [&](const auto& kv) { return kv.first.rfind(below, 0) == 0; });
     set_by[path] = ordinal;
