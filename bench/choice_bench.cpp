@@ -20,23 +20,19 @@ namespace {
 void BM_UtilityAndChoice(benchmark::State& state, bool serial) {
   const auto n = state.range(0);
   const int threads = static_cast<int>(state.range(1));
-  auto& sim = cxsim::bench::settled(n);
-  const auto& spec = sim.spec();
-  const auto& pop = sim.population();
-  const cxsim::Timeline timeline(spec);
-  const cxsim::SmallWorld network(spec.seed, static_cast<std::size_t>(n), spec.degree, spec.rewire);
-  const cxsim::CustomerKernel kernel(spec, timeline, network);
-  const cxsim::StepContext& ctx = sim.context();
-  const auto coefficients = kernel.lane_coefficients(ctx.brands, ctx.k);
+  const cxsim::bench::Parts parts(n);
+  const auto& kernel = parts.kernel;
+  const cxsim::StepContext& ctx = parts.sim.context();
+  const auto& coefficients = kernel.lane_coefficients();
   const int t = ctx.t;
   std::vector<std::uint8_t> chosen(static_cast<std::size_t>(n));
   for (auto _ : state) {
-    cxsim::bench::over(pop.n, serial, threads, [&](std::size_t begin, std::size_t end) {
+    cxsim::bench::over(parts.pop.n, serial, threads, [&](std::size_t begin, std::size_t end) {
       cxsim::PurchaseLanes g;
-      cxsim::bench::over_lane_groups(kernel, network, pop, t, begin, end, g, [&](std::size_t first, int lanes) {
+      cxsim::bench::over_lane_groups(kernel, parts.network, parts.pop, t, begin, end, g, [&](std::size_t first, int lanes) {
         for (int e = 0; e < lanes; ++e) {
           const std::uint64_t i = first + static_cast<std::size_t>(e);
-          cxsim::CounterRng rng(spec.seed, cxsim::Stream::kPurchase, static_cast<std::uint32_t>(t), i);
+          cxsim::CounterRng rng(parts.spec.seed, cxsim::Stream::kPurchase, static_cast<std::uint32_t>(t), i);
           g.lead_draw[e] = rng.uniform_f();
           g.choice_draw[e] = rng.uniform_f();
         }

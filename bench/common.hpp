@@ -16,6 +16,8 @@
 #include "cxsim/engine/simulation.hpp"
 #include "cxsim/io/scenario_io.hpp"
 #include "cxsim/model/customers.hpp"
+#include "cxsim/model/network.hpp"
+#include "cxsim/model/timeline.hpp"
 
 namespace cxsim::bench {
 
@@ -38,6 +40,24 @@ inline Simulation& settled(std::int64_t customers) {
   }
   return *sim;
 }
+
+/// The settled simulation of `customers` and the model parts its kernel is made
+/// of, rebuilt from its scenario (the simulation keeps its own private), for
+/// the part benchmarks to call the kernel's pieces on the settled population.
+struct Parts {
+  explicit Parts(std::int64_t customers)
+      : sim(settled(customers)), spec(sim.spec()), pop(sim.population()), timeline(spec),
+        network(spec.seed, pop.n, spec.degree, spec.rewire), kernel(spec, timeline, network) {}
+  Parts(const Parts&) = delete;
+  Parts& operator=(const Parts&) = delete;
+
+  Simulation& sim;
+  const ScenarioSpec& spec;
+  const Population& pop;
+  const Timeline timeline;
+  const SmallWorld network;  ///< the same contacts the simulation uses (same seed, size, degree, rewiring)
+  const CustomerKernel kernel;
+};
 
 /// Runs fn(begin, end) over [0, n): serially in chunks of `grain`, or with TBB
 /// on `threads` threads, as the engine does.

@@ -22,19 +22,15 @@ using cxsim::bench::over;
 void BM_Scan(benchmark::State& state, bool serial) {
   const auto n = state.range(0);
   const int threads = static_cast<int>(state.range(1));
-  auto& sim = cxsim::bench::settled(n);
-  const auto& spec = sim.spec();
-  const cxsim::Timeline timeline(spec);
-  const cxsim::SmallWorld network(spec.seed, static_cast<std::size_t>(n), spec.degree, spec.rewire);
-  const cxsim::CustomerKernel kernel(spec, timeline, network);
+  const cxsim::bench::Parts parts(n);
   cxsim::StepContext ctx;
   ctx.t = cxsim::kMaxSteps;  // no customer has an event then: nothing is written
-  ctx.brands = static_cast<int>(spec.brands.size());
-  auto& pop = const_cast<cxsim::Population&>(sim.population());
+  ctx.brands = static_cast<int>(parts.spec.brands.size());
+  auto& pop = const_cast<cxsim::Population&>(parts.pop);
   for (auto _ : state) {
     over(pop.n, serial, threads, [&](std::size_t b, std::size_t e) {
-      cxsim::Tally tally(ctx.brands, static_cast<int>(spec.cohorts.size()));
-      kernel.process_range(pop, b, e, ctx, tally);
+      cxsim::Tally tally(ctx.brands, static_cast<int>(parts.spec.cohorts.size()));
+      parts.kernel.process_range(pop, b, e, ctx, tally);
       benchmark::DoNotOptimize(tally.purchases.data());
     }, 1 << 18);
   }
@@ -44,18 +40,16 @@ void BM_Scan(benchmark::State& state, bool serial) {
 void BM_NextPurchase(benchmark::State& state, bool serial) {
   const auto n = state.range(0);
   const int threads = static_cast<int>(state.range(1));
-  auto& sim = cxsim::bench::settled(n);
-  const auto& spec = sim.spec();
-  const auto& pop = sim.population();
-  const cxsim::Timeline timeline(spec);
+  const cxsim::bench::Parts parts(n);
+  const auto& pop = parts.pop;
   std::vector<std::uint16_t> next(static_cast<std::size_t>(n));
   const int t = 10;
   for (auto _ : state) {
     over(pop.n, serial, threads, [&](std::size_t b, std::size_t e) {
       for (std::size_t i = b; i < e; ++i) {
-        cxsim::CounterRng rng(spec.seed, cxsim::Stream::kPurchase, static_cast<std::uint32_t>(t), i);
+        cxsim::CounterRng rng(parts.spec.seed, cxsim::Stream::kPurchase, static_cast<std::uint32_t>(t), i);
         for (int j = 0; j < 5; ++j) benchmark::DoNotOptimize(rng.next_u32());
-        next[i] = static_cast<std::uint16_t>(timeline.next_purchase(t, pop.rate(i), rng.exponential()));
+        next[i] = static_cast<std::uint16_t>(parts.timeline.next_purchase(t, pop.rate(i), rng.exponential()));
       }
     });
     benchmark::ClobberMemory();

@@ -16,12 +16,10 @@ namespace {
 void BM_TrackingSurvey(benchmark::State& state, bool serial) {
   const auto n = state.range(0);
   const int threads = static_cast<int>(state.range(1));
-  auto& sim = cxsim::bench::settled(n);
-  const auto& spec = sim.spec();
-  const auto& pop = sim.population();
-  const cxsim::Timeline timeline(spec);
-  const cxsim::SmallWorld network(spec.seed, static_cast<std::size_t>(n), spec.degree, spec.rewire);
-  const cxsim::CustomerKernel kernel(spec, timeline, network);
+  const cxsim::bench::Parts parts(n);
+  const auto& spec = parts.spec;
+  const auto& pop = parts.pop;
+  const auto& kernel = parts.kernel;
   const auto nb = spec.brands.size();
   const auto nc = spec.cohorts.size();
   const std::size_t s = std::min<std::size_t>(pop.n, static_cast<std::size_t>(spec.tracking_sample));

@@ -15,20 +15,15 @@ namespace {
 void BM_WordOfMouth(benchmark::State& state, bool serial) {
   const auto n = state.range(0);
   const int threads = static_cast<int>(state.range(1));
-  auto& sim = cxsim::bench::settled(n);
-  const auto& spec = sim.spec();
-  const auto& pop = sim.population();
-  const cxsim::Timeline timeline(spec);
-  const cxsim::SmallWorld network(spec.seed, static_cast<std::size_t>(n), spec.degree, spec.rewire);
-  const cxsim::CustomerKernel kernel(spec, timeline, network);
-  const int nb = static_cast<int>(spec.brands.size());
-  const auto coefficients = kernel.lane_coefficients(nb, spec.k());
+  const cxsim::bench::Parts parts(n);
+  const int nb = static_cast<int>(parts.spec.brands.size());
+  const auto& coefficients = parts.kernel.lane_coefficients();
   std::vector<float> out(static_cast<std::size_t>(n));
   const int t = 10;
   for (auto _ : state) {
-    cxsim::bench::over(pop.n, serial, threads, [&](std::size_t begin, std::size_t end) {
+    cxsim::bench::over(parts.pop.n, serial, threads, [&](std::size_t begin, std::size_t end) {
       cxsim::PurchaseLanes g;
-      cxsim::bench::over_lane_groups(kernel, network, pop, t, begin, end, g, [&](std::size_t first, int lanes) {
+      cxsim::bench::over_lane_groups(parts.kernel, parts.network, parts.pop, t, begin, end, g, [&](std::size_t first, int lanes) {
         cxsim::lanes_word_of_mouth(g, coefficients);
         for (int e = 0; e < lanes; ++e) {
           float sum = 0.0f;

@@ -71,7 +71,7 @@ class Lanes : public ::testing::Test {
       g->lead_draw[e] = (c + 0.5f) / 997.0f;
       g->choice_draw[e] = 1.0f - (c + 0.5f) / 997.0f;
     }
-    const auto coefficients = kernel_->lane_coefficients(ctx.brands, ctx.k);
+    const auto& coefficients = kernel_->lane_coefficients();
     cxsim::lanes_word_of_mouth(*g, coefficients);
     const auto standalone = std::make_unique<PurchaseLanes>(*g);
     cxsim::lanes_choose(*g, coefficients, ctx);  // does word of mouth again, brand by brand

@@ -307,6 +307,16 @@ CustomerKernel::CustomerKernel(const ScenarioSpec& spec, const Timeline& timelin
   for (const auto& c : spec.cohorts) cohort_cum_.push_back(cum += c.fraction);
   for (std::size_t b = 0; b < spec.brands.size(); ++b)
     initial_trust_[b] = to_u16(static_cast<float>(spec.brands[b].initial_trust));
+  lanes_.brands = static_cast<int>(spec.brands.size());
+  lanes_.k = spec.k();
+  lanes_.degree = network.degree();
+  lanes_.beta_life = beta_life_;
+  lanes_.beta_social = beta_social_;
+  lanes_.beta_wom = beta_wom_;
+  lanes_.hypocrisy = hypocrisy_;
+  lanes_.inv_credible_range = inv_credible_range_;
+  lanes_.wom_rate = static_cast<float>(spec.trust.wom_rate);
+  lanes_.learn_rate = static_cast<float>(spec.trust.learn_rate);
   log_survival_ = spec.replacement_rate > 0.0 && spec.replacement_rate < 1.0 ? std::log1p(-spec.replacement_rate) : 0.0;
   for (std::size_t c = 0; c < log_retention_.size(); ++c)
     log_retention_[c] = static_cast<float>(
@@ -484,21 +494,6 @@ void CustomerKernel::enter(Population& pop, std::size_t i, const StepContext& ct
   pop.next_event[i] = std::min(first, pop.exit_step(i));
 }
 
-LaneCoefficients CustomerKernel::lane_coefficients(int brands, int k) const noexcept {
-  LaneCoefficients c{};
-  c.brands = brands;
-  c.k = k;
-  c.degree = network_.degree();
-  c.beta_life = beta_life_;
-  c.beta_social = beta_social_;
-  c.beta_wom = beta_wom_;
-  c.hypocrisy = hypocrisy_;
-  c.inv_credible_range = inv_credible_range_;
-  c.wom_rate = static_cast<float>(spec_.trust.wom_rate);
-  c.learn_rate = static_cast<float>(spec_.trust.learn_rate);
-  return c;
-}
-
 void CustomerKernel::gather_lanes(const Population& pop, int t, const std::uint32_t* customers,
                                   const std::uint32_t* const* contacts, int lanes, PurchaseLanes& g) const {
   const int k = pop.k;
@@ -563,8 +558,7 @@ void CustomerKernel::purchase_lanes(Population& pop, const std::uint32_t* who, c
   }
 
   // 2. Word of mouth, utility, choice and trust, all lanes at once.
-  const LaneCoefficients coefficients = lane_coefficients(nb, pop.k);
-  lanes_choose(g, coefficients, ctx);
+  lanes_choose(g, lanes_, ctx);
 
   // 3. The experience, loyalty, the customer's new state and the tallies.
   const auto& ex = spec_.experience;

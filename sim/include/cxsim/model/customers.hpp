@@ -168,8 +168,8 @@ class CustomerKernel {
   void process_range(Population& pop, std::size_t begin, std::size_t end, const StepContext& ctx,
                      Tally& tally) const;
 
-  /// Coefficients of the lane functions for `brands` brands and k dimensions.
-  [[nodiscard]] LaneCoefficients lane_coefficients(int brands, int k) const noexcept;
+  /// Coefficients of the lane functions for this scenario.
+  [[nodiscard]] const LaneCoefficients& lane_coefficients() const noexcept { return lanes_; }
 
   /// Fills lanes [0, lanes) of `g` (lanes <= kLanes) with what the purchases
   /// of `customers` at step t read: their records, loyalty and current brand,
@@ -228,6 +228,7 @@ class CustomerKernel {
   float hypocrisy_, inv_credible_range_;
   float gain_promoter_, gain_passive_, loss_detractor_;
   std::array<std::uint16_t, kMaxBrands> initial_trust_{};  ///< x 65535
+  LaneCoefficients lanes_{};  ///< what lanes_choose reads, from the spec and network
   double log_survival_ = 0.0;  ///< ln(1 - replacement_rate), for replacement rates in (0, 1)
   std::array<float, 256> log_retention_{};  ///< ln(1 - decay x (1 - c / 255)) for commitment c (x 255)
 };
