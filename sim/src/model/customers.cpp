@@ -124,25 +124,32 @@ struct ContactWords {
     }
 }
 
-/// Word of mouth about brand b: users of b among the contacts, their net
-/// promotion, and trust in b moved toward each speaking contact's, in contact order.
-[[gnu::always_inline]] inline void word_of_mouth_about(int b, const PurchaseLanes& g, const ContactWords& w,
-                                                       int degree, float wom_rate, float* users, float* net,
-                                                       float* tr) noexcept {
-  for (int e = 0; e < kLanes; ++e) {
-    users[e] = 0.0f;
-    net[e] = 0.0f;
-    tr[e] = static_cast<float>(g.trust_in[b][e]) / kUnit16;
-  }
-  for (int j = 0; j < degree; ++j)
+/// Word of mouth about every brand: per brand, the users among the contacts,
+/// their net promotion, and trust moved toward each speaking contact's, in
+/// contact order. Contacts are the outer loop and brands the inner one, so the
+/// brands' trust updates (each a chain of dependent operations) overlap
+/// instead of running one after the other.
+[[gnu::always_inline]] inline void word_of_mouth(const PurchaseLanes& g, const ContactWords& w, int brands, int degree,
+                                                 float wom_rate, float (*__restrict users)[kLanes],
+                                                 float (*__restrict net)[kLanes],
+                                                 float (*__restrict tr)[kLanes]) noexcept {
+  for (int b = 0; b < brands; ++b)
     for (int e = 0; e < kLanes; ++e) {
-      const std::int32_t is_b = -static_cast<std::int32_t>(w.brand[j][e] == b);
-      users[e] += std::bit_cast<float>(std::bit_cast<std::int32_t>(1.0f) & is_b);
-      net[e] += std::bit_cast<float>(std::bit_cast<std::int32_t>(w.net[j][e]) & is_b);
-      const float moved = tr[e] + wom_rate * (w.trust[j][e] - tr[e]);
-      const std::int32_t m = is_b & w.spoke[j][e];
-      tr[e] = std::bit_cast<float>((std::bit_cast<std::int32_t>(moved) & m) | (std::bit_cast<std::int32_t>(tr[e]) & ~m));
+      users[b][e] = 0.0f;
+      net[b][e] = 0.0f;
+      tr[b][e] = static_cast<float>(g.trust_in[b][e]) / kUnit16;
     }
+  for (int j = 0; j < degree; ++j)
+    for (int b = 0; b < brands; ++b)
+      for (int e = 0; e < kLanes; ++e) {
+        const std::int32_t is_b = -static_cast<std::int32_t>(w.brand[j][e] == b);
+        users[b][e] += std::bit_cast<float>(std::bit_cast<std::int32_t>(1.0f) & is_b);
+        net[b][e] += std::bit_cast<float>(std::bit_cast<std::int32_t>(w.net[j][e]) & is_b);
+        const float moved = tr[b][e] + wom_rate * (w.trust[j][e] - tr[b][e]);
+        const std::int32_t m = is_b & w.spoke[j][e];
+        tr[b][e] = std::bit_cast<float>((std::bit_cast<std::int32_t>(moved) & m) |
+                                        (std::bit_cast<std::int32_t>(tr[b][e]) & ~m));
+      }
 }
 
 }  // namespace
@@ -150,7 +157,7 @@ struct ContactWords {
 CXSIM_CLONES void lanes_word_of_mouth(PurchaseLanes& g, const LaneCoefficients& c) noexcept {
   ContactWords w;
   unpack_words(g, c.degree, w);
-  for (int b = 0; b < c.brands; ++b) word_of_mouth_about(b, g, w, c.degree, c.wom_rate, g.users[b], g.net[b], g.trust[b]);
+  word_of_mouth(g, w, c.brands, c.degree, c.wom_rate, g.users, g.net, g.trust);
 }
 
 CXSIM_CLONES void lanes_choose(PurchaseLanes& g, const LaneCoefficients& c, const StepContext& ctx) noexcept {
@@ -181,15 +188,16 @@ CXSIM_CLONES void lanes_choose(PurchaseLanes& g, const LaneCoefficients& c, cons
       lo[j][e] = 1e30f;
       hi[j][e] = -1e30f;
     }
-  ContactWords words;
-  unpack_words(g, c.degree, words);
+  {
+    ContactWords words;
+    unpack_words(g, c.degree, words);
+    word_of_mouth(g, words, nb, c.degree, c.wom_rate, g.users, g.net, g.trust);
+  }
   for (int b = 0; b < nb; ++b) {
     const auto bj = static_cast<std::size_t>(b);
-    // Word of mouth first, brand by brand, so that its results are used while in registers.
-    float* users = g.users[b];
-    float* net = g.net[b];
-    float* tr = g.trust[b];
-    word_of_mouth_about(b, g, words, c.degree, c.wom_rate, users, net, tr);
+    const float* users = g.users[b];
+    const float* net = g.net[b];
+    const float* tr = g.trust[b];
     float* al = align[b];
     for (int e = 0; e < L; ++e) al[e] = 0.0f;
     for (int d = 0; d < c.k; ++d) {
