@@ -23,6 +23,7 @@ namespace {
 constexpr std::size_t kCustomerGrain = 8192;
 constexpr std::size_t kEmployeeBlock = 4096;
 constexpr std::size_t kSurveyBlocks = 16;  ///< tracking-sample blocks measured in parallel
+constexpr std::size_t kSurveyAhead = 16;   ///< sampled customers prefetched ahead of the one measured
 
 /// Carries the previous value forward when a ratio has no denominator.
 double ratio_or(double num, double den, double previous) { return den > 0.0 ? num / den : previous; }
@@ -349,7 +350,14 @@ void Simulation::Impl::measure(int step, const Tally& tally) {
   for_range(kSurveyBlocks, 1, [&](std::size_t begin, std::size_t end) {
     for (std::size_t blk = begin; blk < end; ++blk) {
       std::int64_t* sums = survey.data() + blk * width;  // loyalty, count, trust per brand; salience, count per cohort
-      for (std::size_t j = blk * per_block; j < std::min(sample.size(), (blk + 1) * per_block); ++j) {
+      const std::size_t stop = std::min(sample.size(), (blk + 1) * per_block);
+      for (std::size_t j = blk * per_block; j < stop; ++j) {
+        // Sampled customers are far apart: fetch the record and visible entry
+        // of one kSurveyAhead places on, so that the misses overlap.
+        if (j + kSurveyAhead < stop) {
+          __builtin_prefetch(pop.record(sample[j + kSurveyAhead]));
+          __builtin_prefetch(pop.visible.data() + sample[j + kSurveyAhead]);
+        }
         const std::size_t i = sample[j];
         const auto b = pop.current(i).brand;
         sums[b] += std::lround(kernel.loyalty_at(pop, i, step) * kUnit16);

@@ -11,7 +11,7 @@
 #include "cxsim/core/rng.hpp"
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-#define CXSIM_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#define CXSIM_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
 #else
 #define CXSIM_CLONES
 #endif
@@ -93,6 +93,13 @@ void philox_blocks(std::uint64_t seed, Stream stream, std::uint32_t step, std::s
       o[3] = x3[l];
     }
   }
+}
+
+/// The network contacts of a batch (SmallWorld::contacts_many), compiled for
+/// the vector instructions the CPU has.
+CXSIM_CLONES void contacts_of_batch(const SmallWorld& network, const std::uint32_t* who, int count,
+                                    std::uint32_t* contacts, std::uint64_t* rewired) {
+  network.contacts_many(who, count, contacts, rewired);
 }
 
 /// Philox blocks precomputed per customer at initialisation (they cover the
@@ -654,16 +661,18 @@ void CustomerKernel::purchase_lanes(Population& pop, const std::uint32_t* who, c
 
 void CustomerKernel::prefetch_batch(const Population& pop, const std::uint32_t* who, int count,
                                     std::uint32_t* contacts) const {
-  const int degree = network_.degree();
+  const auto degree = static_cast<std::size_t>(network_.degree());
+  std::uint64_t rewired[kBatch];
+  contacts_of_batch(network_, who, count, contacts, rewired);
   const bool one_line = 64 % pop.stride == 0;  // records never straddle a cache line (stride 32 at K=4, B=8)
   for (int e = 0; e < count; ++e) {
     const std::size_t i = who[e];
     __builtin_prefetch(pop.record(i));
     if (!one_line) __builtin_prefetch(pop.record(i) + pop.stride - 1);
     __builtin_prefetch(pop.visible.data() + i);
-    std::uint32_t* out = contacts + static_cast<std::size_t>(e) * static_cast<std::size_t>(degree);
-    for (std::uint64_t far = network_.contacts(i, out); far != 0; far &= far - 1)
-      __builtin_prefetch(pop.visible.data() + out[std::countr_zero(far)]);
+    const std::uint32_t* mine = contacts + static_cast<std::size_t>(e) * degree;
+    for (std::uint64_t far = rewired[e]; far != 0; far &= far - 1)
+      __builtin_prefetch(pop.visible.data() + mine[std::countr_zero(far)]);
   }
 }
 
