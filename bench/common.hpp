@@ -93,7 +93,7 @@ void over_lane_groups(const CustomerKernel& kernel, const SmallWorld& network, c
       contacts_of[e] = contacts + static_cast<std::size_t>(e) * degree;
       network.contacts(customers[e], contacts + static_cast<std::size_t>(e) * degree);
     }
-    kernel.gather_lanes(pop, t, customers, contacts_of, lanes, g);
+    kernel.gather_lanes(pop, t, customers, contacts_of, 1, lanes, g);
     fn(first, lanes);
   }
 }

@@ -64,7 +64,7 @@ class Lanes : public ::testing::Test {
       network_->contacts(customers[static_cast<std::size_t>(e)], contacts.data() + static_cast<std::size_t>(e) * degree);
     }
     auto g = std::make_unique<PurchaseLanes>();
-    kernel_->gather_lanes(sim_->population(), ctx.t, customers.data(), contacts_of, lanes, *g);
+    kernel_->gather_lanes(sim_->population(), ctx.t, customers.data(), contacts_of, 1, lanes, *g);
     for (int e = 0; e < lanes; ++e) {
       // Draws that depend on the customer only, spread over (0, 1).
       const auto c = static_cast<float>(customers[static_cast<std::size_t>(e)] % 997);

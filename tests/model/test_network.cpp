@@ -1,5 +1,5 @@
 // The small-world network: contacts() is the definition, contacts_many() the
-// batch form the kernel uses; they must agree slot for slot.
+// batch form the kernel uses (slot-major); they must agree slot for slot.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -29,12 +29,12 @@ TEST_P(NetworkShapes, BatchEqualsOneByOne) {
   const auto d = static_cast<std::size_t>(s.degree);
   std::vector<std::uint32_t> batch(who.size() * d), one(d);
   std::vector<std::uint64_t> masks(who.size());
-  net.contacts_many(who.data(), static_cast<int>(who.size()), batch.data(), masks.data());
+  net.contacts_many(who.data(), static_cast<int>(who.size()), batch.data(), who.size(), masks.data());
   for (std::size_t e = 0; e < who.size(); ++e) {
     const std::uint64_t mask = net.contacts(who[e], one.data());
     EXPECT_EQ(masks[e], mask) << "customer " << who[e];
     for (std::size_t j = 0; j < d; ++j) {
-      EXPECT_EQ(batch[e * d + j], one[j]) << "customer " << who[e] << " slot " << j;
+      EXPECT_EQ(batch[j * who.size() + e], one[j]) << "customer " << who[e] << " slot " << j;
       EXPECT_LT(one[j], s.n);
       EXPECT_NE(one[j], who[e]) << "a customer is not its own contact";
     }

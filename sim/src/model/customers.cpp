@@ -99,7 +99,7 @@ void philox_blocks(std::uint64_t seed, Stream stream, std::uint32_t step, std::s
 /// the vector instructions the CPU has.
 CXSIM_CLONES void contacts_of_batch(const SmallWorld& network, const std::uint32_t* who, int count,
                                     std::uint32_t* contacts, std::uint64_t* rewired) {
-  network.contacts_many(who, count, contacts, rewired);
+  network.contacts_many(who, count, contacts, kBatch, rewired);
 }
 
 /// Philox blocks precomputed per customer at initialisation (they cover the
@@ -510,7 +510,8 @@ void CustomerKernel::enter(Population& pop, std::size_t i, const StepContext& ct
 }
 
 void CustomerKernel::gather_lanes(const Population& pop, int t, const std::uint32_t* customers,
-                                  const std::uint32_t* const* contacts, int lanes, PurchaseLanes& g) const {
+                                  const std::uint32_t* const* contacts, std::size_t contact_stride, int lanes,
+                                  PurchaseLanes& g) const {
   const int k = pop.k;
   const int nb = pop.brands;
   const int degree = network_.degree();
@@ -545,7 +546,8 @@ void CustomerKernel::gather_lanes(const Population& pop, int t, const std::uint3
     g.log_retention[e] = log_retention_[pop.commitment(i)];
     g.current[e] = Visible::unpack(me.word).brand;
     const std::uint32_t* mine = contacts[e];
-    for (int j = 0; j < degree; ++j) g.word[j][e] = VisibleState::word_for_readers(pop.visible_state(mine[j]), t);
+    for (int j = 0; j < degree; ++j)
+      g.word[j][e] = VisibleState::word_for_readers(pop.visible_state(mine[static_cast<std::size_t>(j) * contact_stride]), t);
   }
 }
 
@@ -554,17 +556,16 @@ void CustomerKernel::purchase_lanes(Population& pop, const std::uint32_t* who, c
                                     const StepContext& ctx, Tally& tally) const {
   const int t = ctx.t;
   const int nb = ctx.brands;
-  const auto degree = static_cast<std::size_t>(network_.degree());
   // 1. Gather each purchaser's record, its contacts' words as of last step
   //    and its first two draws.
   std::uint32_t customers[kLanes] = {};
   const std::uint32_t* contacts_of[kLanes] = {};
   for (int e = 0; e < lanes; ++e) {
     customers[e] = who[at[e]];
-    contacts_of[e] = contacts + static_cast<std::size_t>(at[e]) * degree;
+    contacts_of[e] = contacts + at[e];
   }
   PurchaseLanes g;
-  gather_lanes(pop, t, customers, contacts_of, lanes, g);
+  gather_lanes(pop, t, customers, contacts_of, kBatch, lanes, g);
   // Draws of the purchase stream, in order: lead, choice, support need,
   // resolution, satisfaction, time to the next purchase.
   for (int e = 0; e < lanes; ++e) {
@@ -661,7 +662,6 @@ void CustomerKernel::purchase_lanes(Population& pop, const std::uint32_t* who, c
 
 void CustomerKernel::prefetch_batch(const Population& pop, const std::uint32_t* who, int count,
                                     std::uint32_t* contacts) const {
-  const auto degree = static_cast<std::size_t>(network_.degree());
   std::uint64_t rewired[kBatch];
   contacts_of_batch(network_, who, count, contacts, rewired);
   const bool one_line = 64 % pop.stride == 0;  // records never straddle a cache line (stride 32 at K=4, B=8)
@@ -670,9 +670,8 @@ void CustomerKernel::prefetch_batch(const Population& pop, const std::uint32_t* 
     __builtin_prefetch(pop.record(i));
     if (!one_line) __builtin_prefetch(pop.record(i) + pop.stride - 1);
     __builtin_prefetch(pop.visible.data() + i);
-    const std::uint32_t* mine = contacts + static_cast<std::size_t>(e) * degree;
     for (std::uint64_t far = rewired[e]; far != 0; far &= far - 1)
-      __builtin_prefetch(pop.visible.data() + mine[std::countr_zero(far)]);
+      __builtin_prefetch(pop.visible.data() + contacts[static_cast<std::size_t>(std::countr_zero(far)) * kBatch + static_cast<std::size_t>(e)]);
   }
 }
 

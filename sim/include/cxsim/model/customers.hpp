@@ -173,11 +173,12 @@ class CustomerKernel {
 
   /// Fills lanes [0, lanes) of `g` (lanes <= kLanes) with what the purchases
   /// of `customers` at step t read: their records, loyalty and current brand,
-  /// and the words of their contacts (contacts[e]: network degree entries) as
-  /// of step t - 1. Lanes from `lanes` on are zeroed; the draws of the others
-  /// are left for the caller to set.
+  /// and the words of their contacts as of step t - 1 (contact j of lane e is
+  /// contacts[e][j x contact_stride]; network degree contacts each). Lanes
+  /// from `lanes` on are zeroed; the draws of the others are left for the
+  /// caller to set.
   void gather_lanes(const Population& pop, int t, const std::uint32_t* customers, const std::uint32_t* const* contacts,
-                    int lanes, PurchaseLanes& g) const;
+                    std::size_t contact_stride, int lanes, PurchaseLanes& g) const;
 
   /// Values of customer i at step t: its cohort's drifting mean plus its own
   /// lasting deviation (K floats into `out`).
@@ -204,15 +205,15 @@ class CustomerKernel {
                       const std::uint32_t* birth_blocks, const std::uint32_t* schedule_block) const;
   void init_one(Population& pop, std::size_t i, const StepContext& ctx, const std::uint32_t* state,
                 const std::uint32_t* born, const std::uint32_t* schedule) const;
-  /// Computes the contacts of batch members who[0..count) (degree slots each)
-  /// and prefetches the memory processing them will read.
+  /// Computes the contacts of batch members who[0..count) (contact j of member
+  /// e at contacts[j x kBatch + e]) and prefetches the memory processing them will read.
   void prefetch_batch(const Population& pop, const std::uint32_t* who, int count, std::uint32_t* contacts) const;
   /// Processes the events of a batch whose contacts prefetch_batch computed.
   void run_batch(Population& pop, const std::uint32_t* who, int count, const std::uint32_t* contacts,
                  const StepContext& ctx, Tally& tally) const;
   /// Purchases of the batch members who[at[0..lanes)], lanes <= kLanes, processed
   /// in lockstep. `draws`: the x0..x3 words of the batch's purchase-stream
-  /// blocks (two per member); `contacts`: degree slots per member.
+  /// blocks (two per member); `contacts`: as prefetch_batch left them.
   void purchase_lanes(Population& pop, const std::uint32_t* who, const int* at, int lanes,
                       const std::uint32_t* const draws[4], const std::uint32_t* contacts, const StepContext& ctx,
                       Tally& tally) const;

@@ -58,36 +58,36 @@ class SmallWorld {
     return rewired;
   }
 
-  /// contacts() of customers who[0..count): their contacts into `out`
-  /// (degree() slots each) and the masks contacts() returns into `rewired`.
-  /// The same results, computed without branches so that the compiler can
-  /// work out a customer's slots side by side (vector instructions).
-  [[gnu::always_inline]] void contacts_many(const std::uint32_t* who, int count, std::uint32_t* out, std::uint64_t* rewired) const noexcept {
+  /// contacts() of customers who[0..count), slot-major:
+  /// contact j of customer e goes to out[j x stride + e], and the mask
+  /// contacts() returns to rewired[e]. The same results, computed without
+  /// branches and customer by customer in the inner loop, so that the compiler
+  /// works out many customers' slots side by side (vector instructions).
+  [[gnu::always_inline]] void contacts_many(const std::uint32_t* who, int count, std::uint32_t* out, std::size_t stride,
+                                            std::uint64_t* rewired) const noexcept {
     // Members in locals: the stores to `out` could otherwise alias them.
     const int degree = degree_;
     const int half = degree / 2;
     const auto n = static_cast<std::int64_t>(n_);
     const std::uint64_t others = n_ - 1, key = key_, threshold = threshold_;
-    alignas(64) std::int64_t offset[kMaxSlots];
-    for (int j = 0; j < degree; ++j) offset[j] = j < half ? j - half : j - half + 1;
-    for (int e = 0; e < count; ++e) {
-      const std::uint64_t i = who[e];
-      const std::uint64_t first = i * static_cast<std::uint64_t>(degree) + 1;
-      alignas(64) std::uint64_t h[kMaxSlots];
-      for (int j = 0; j < degree; ++j) h[j] = splitmix64(key + (first + static_cast<std::uint64_t>(j)) * 0x9E3779B97F4A7C15ull);
-      std::uint32_t* __restrict o = out + static_cast<std::size_t>(e) * static_cast<std::size_t>(degree);
-      std::uint64_t mask = 0;
-      for (int j = 0; j < degree; ++j) {
-        const bool redirected = (h[j] >> 32) < threshold;
-        std::uint64_t other = ((h[j] & 0xFFFFFFFFull) * others) >> 32;
+    const auto d = static_cast<std::uint64_t>(degree);
+    for (int e = 0; e < count; ++e) rewired[e] = 0;
+    for (int j = 0; j < degree; ++j) {
+      const std::int64_t offset = j < half ? j - half : j - half + 1;
+      std::uint32_t* __restrict o = out + static_cast<std::size_t>(j) * stride;
+      const std::uint64_t bit = std::uint64_t{1} << (j & 63);
+      for (int e = 0; e < count; ++e) {
+        const std::uint64_t i = who[e];
+        const std::uint64_t h = splitmix64(key + (i * d + static_cast<std::uint64_t>(j) + 1) * 0x9E3779B97F4A7C15ull);
+        const bool redirected = (h >> 32) < threshold;
+        std::uint64_t other = ((h & 0xFFFFFFFFull) * others) >> 32;
         other += other >= i ? 1 : 0;
-        std::int64_t near = static_cast<std::int64_t>(i) + offset[j];
+        std::int64_t near = static_cast<std::int64_t>(i) + offset;
         near += near < 0 ? n : 0;
         near -= near >= n ? n : 0;
-        o[j] = static_cast<std::uint32_t>(redirected ? other : static_cast<std::uint64_t>(near));
-        mask |= std::uint64_t{redirected} << (j & 63);
+        o[e] = static_cast<std::uint32_t>(redirected ? other : static_cast<std::uint64_t>(near));
+        rewired[e] |= redirected ? bit : 0;
       }
-      rewired[e] = mask;
     }
   }
 
