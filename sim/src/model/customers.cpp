@@ -665,11 +665,16 @@ void CustomerKernel::prefetch_batch(const Population& pop, const std::uint32_t* 
   std::uint64_t rewired[kBatch];
   contacts_of_batch(network_, who, count, contacts, rewired);
   const bool one_line = 64 % pop.stride == 0;  // records never straddle a cache line (stride 32 at K=4, B=8)
+  // The ring neighbours' visible entries, i - half .. i + half, lie on one or
+  // two cache lines (the customer's own among them): fetch both ends.
+  const std::size_t half = static_cast<std::size_t>(network_.degree() / 2);
+  const std::size_t last = pop.n - 1;
   for (int e = 0; e < count; ++e) {
     const std::size_t i = who[e];
     __builtin_prefetch(pop.record(i));
     if (!one_line) __builtin_prefetch(pop.record(i) + pop.stride - 1);
-    __builtin_prefetch(pop.visible.data() + i);
+    __builtin_prefetch(pop.visible.data() + (i >= half ? i - half : 0));
+    __builtin_prefetch(pop.visible.data() + std::min(i + half, last));
     for (std::uint64_t far = rewired[e]; far != 0; far &= far - 1)
       __builtin_prefetch(pop.visible.data() + contacts[static_cast<std::size_t>(std::countr_zero(far)) * kBatch + static_cast<std::size_t>(e)]);
   }
