@@ -7,6 +7,7 @@
 
 #include <cmath>
 
+#include "cxsim/core/fastmath.hpp"
 #include "cxsim/core/rng.hpp"
 #include "cxsim/model/timeline.hpp"
 
@@ -131,6 +132,53 @@ TEST(Timeline, PurchaseTimeIsTheLowerBoundOfCumulativeDemand) {
                              : static_cast<int>(it - cum.begin()) - 1;
     ASSERT_EQ(timeline.next_purchase(after, rate, e), expected) << "after " << after << ", rate " << rate << ", e " << e;
   }
+}
+
+TEST(Timeline, SideBySidePurchaseTimesEqualOneByOne) {
+  // next_purchases (the kernel's form: the purchasers of one step side by
+  // side) must give next_purchase's answer lane by lane: before, in and
+  // after the zero-demand stretch, at the horizon, with zero rates, and for
+  // any group size.
+  const Timeline timeline(timeline_spec());
+  for (int after = -1; after <= timeline.steps(); ++after) {
+    for (int count : {1, 16, 64, 100}) {
+      std::vector<double> rate(static_cast<std::size_t>(count)), e(rate.size());
+      for (int l = 0; l < count; ++l) {
+        CounterRng r(17, Stream::kSchedule, static_cast<std::uint32_t>(after + 1), static_cast<std::uint64_t>(l));
+        rate[static_cast<std::size_t>(l)] = l % 13 == 5 ? 0.0 : 0.001 + 3.0 * r.uniform() * r.uniform();
+        e[static_cast<std::size_t>(l)] = l % 11 == 3 ? 0.0 : r.exponential();
+      }
+      std::vector<std::int32_t> out(rate.size(), -7);
+      timeline.next_purchases(after, rate.data(), e.data(), count, out.data());
+      for (std::size_t l = 0; l < rate.size(); ++l)
+        ASSERT_EQ(out[l], timeline.next_purchase(after, rate[l], e[l]))
+            << "after " << after << ", lane " << l << ", rate " << rate[l] << ", e " << e[l];
+    }
+  }
+}
+
+TEST(FastMath, LogIsWithinOneUlpOfTheLibrary) {
+  // log_positive (branch-free, vectorisable) against std::log over the
+  // uniforms the kernel feeds it, (w + 0.5) / 2^32, and a spread of magnitudes.
+  int differ = 0;
+  auto check = [&](double x) {
+    const double got = log_positive(x), want = std::log(x);
+    if (got != want) {
+      ++differ;
+      ASSERT_LE(std::abs(got - want), std::abs(std::nextafter(want, 0.0) - want)) << "x = " << x;
+    }
+  };
+  for (std::uint64_t j = 0; j < 2000000; ++j) {
+    const auto w = static_cast<std::uint32_t>(splitmix64(j));
+    check((static_cast<double>(w) + 0.5) * 0x1.0p-32);
+  }
+  for (std::uint32_t w : {0u, 1u, 0x7FFFFFFFu, 0x80000000u, 0xFFFFFFFEu, 0xFFFFFFFFu})
+    check((static_cast<double>(w) + 0.5) * 0x1.0p-32);
+  for (double x = 1e-300; x < 1e300; x *= 1.37) check(x);
+  for (double x : {1.0, 2.0, 0.5, 0.7071067811865476, 1.4142135623730951, 1.0 + 1e-12, 1.0 - 1e-12}) check(x);
+  EXPECT_EQ(log_positive(1.0), 0.0);
+  // Off by one ulp only now and then.
+  EXPECT_LT(differ, 2000000 / 10);
 }
 
 TEST(Timeline, CohortMeansDriftTowardMovedTargets) {

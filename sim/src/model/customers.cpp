@@ -10,12 +10,6 @@
 #include "cxsim/core/fastmath.hpp"
 #include "cxsim/core/rng.hpp"
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-#define CXSIM_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
-#else
-#define CXSIM_CLONES
-#endif
-
 namespace cxsim {
 
 namespace {
@@ -273,6 +267,61 @@ CXSIM_CLONES void lanes_choose(PurchaseLanes& g, const LaneCoefficients& c, cons
   }
 }
 
+CXSIM_CLONES void lanes_finish(PurchaseLanes& g, const LaneCoefficients& c, const StepContext& ctx) noexcept {
+  constexpr int L = kLanes;
+  alignas(64) float quality[L];
+  for (int e = 0; e < L; ++e) quality[e] = 0.0f;
+  for (int b = 0; b < c.brands; ++b) {
+    const float q = ctx.quality[static_cast<std::size_t>(b)];
+    for (int e = 0; e < L; ++e) quality[e] = select(g.chosen[e] == b, q, quality[e]);
+  }
+  // The experience: support need, its resolution, and the satisfaction class.
+  // (Loops keep to one element size, doubles here, so that they vectorise.)
+  alignas(64) double fit[L], quality_d[L];
+  for (int e = 0; e < L; ++e) {
+    fit[e] = g.salience[e] * std::max(0.0f, g.align[e]) * g.action[e];
+    quality_d[e] = quality[e];
+  }
+  for (int e = 0; e < L; ++e) g.wait[e] = -log_positive(g.wait_draw[e]);
+  for (int e = 0; e < L; ++e) g.rate_d[e] = g.rate[e];
+  alignas(64) std::int64_t detractor_q[L], promoter_q[L], need_q[L];
+  const double d0 = c.detractor_by_outcome[0], d1 = c.detractor_by_outcome[1], d2 = c.detractor_by_outcome[2];
+  const double p0 = c.promoter_by_outcome[0], p1 = c.promoter_by_outcome[1], p2 = c.promoter_by_outcome[2];
+  for (int e = 0; e < L; ++e) {
+    const bool need = g.need_draw[e] < c.support_rate;
+    const bool resolved = need & (g.resolve_draw[e] < quality_d[e]);
+    const double detractor = select(need, select(resolved, d2, d1), d0);
+    const double promoter_base = select(need, select(resolved, p2, p1), p0);
+    const double promoter = std::min(promoter_base + c.fit_gain * fit[e], 1.0 - detractor);
+    const std::int64_t is_detractor = g.outcome_draw[e] < detractor;
+    need_q[e] = need;
+    detractor_q[e] = is_detractor;
+    promoter_q[e] = (is_detractor ^ 1) & static_cast<std::int64_t>(g.outcome_draw[e] < detractor + promoter);
+  }
+  const float* const side_of = g.v[ctx.segment_dim];
+  const float segment_threshold = ctx.segment_threshold, salience_threshold = ctx.salience_threshold;
+  for (int e = 0; e < L; ++e) {
+    const auto is_detractor = static_cast<std::int32_t>(detractor_q[e]);
+    const auto is_promoter = static_cast<std::int32_t>(promoter_q[e]);
+    const std::int32_t sentiment = static_cast<std::int32_t>(Sentiment::kPassive) + is_promoter - is_detractor;
+    // Loyalty: reset by a switch; promoter and passive experiences close part
+    // of the gap to 1, a detractor loses a share.
+    float l = select(g.chosen[e] != g.current[e], c.after_switch, g.loyalty[e]);
+    l = select(is_detractor != 0, l - c.loss_detractor * l,
+               l + select(is_promoter != 0, c.gain_promoter, c.gain_passive) * (1.0f - l));
+    g.loyalty_out[e] = static_cast<std::int32_t>(to_u16(l));
+    // Loyalty grounded in shared, believed values does not wear off between purchases.
+    g.commitment_out[e] = to_u8(c.values_anchor * g.salience[e] * g.trust_chosen[e] * std::max(0.0f, g.align[e]));
+    g.word_after[e] = g.chosen[e] | (sentiment << 6) | (static_cast<std::int32_t>(to_u8(g.trust_chosen[e])) << 8);
+    g.support[e] = static_cast<std::int32_t>(need_q[e]);
+    g.promoter[e] = is_promoter;
+    g.detractor[e] = is_detractor;
+    const float side = side_of[e];
+    g.segment[e] = side >= segment_threshold ? kShares : side <= -segment_threshold ? kOpposes : kNeutral;
+    g.salient[e] = g.salience[e] >= salience_threshold;
+  }
+}
+
 Tally::Tally(int brands, int cohorts) {
   const auto nb = static_cast<std::size_t>(brands);
   for (auto* v : {&purchases, &acquisitions, &defections, &promoters, &detractors, &support_cases, &base_delta})
@@ -332,6 +381,20 @@ CustomerKernel::CustomerKernel(const ScenarioSpec& spec, const Timeline& timelin
   lanes_.inv_credible_range = inv_credible_range_;
   lanes_.wom_rate = static_cast<float>(spec.trust.wom_rate);
   lanes_.learn_rate = static_cast<float>(spec.trust.learn_rate);
+  const auto& ex = spec.experience;
+  lanes_.support_rate = ex.support_rate;
+  lanes_.fit_gain = ex.fit_gain;
+  lanes_.promoter_by_outcome[0] = ex.promoter_base;
+  lanes_.promoter_by_outcome[1] = ex.promoter_unresolved;
+  lanes_.promoter_by_outcome[2] = ex.promoter_resolved;
+  lanes_.detractor_by_outcome[0] = ex.detractor_base;
+  lanes_.detractor_by_outcome[1] = ex.detractor_unresolved;
+  lanes_.detractor_by_outcome[2] = ex.detractor_resolved;
+  lanes_.after_switch = static_cast<float>(spec.loyalty.after_switch);
+  lanes_.gain_promoter = gain_promoter_;
+  lanes_.gain_passive = gain_passive_;
+  lanes_.loss_detractor = loss_detractor_;
+  lanes_.values_anchor = static_cast<float>(spec.loyalty.values_anchor);
   log_survival_ = spec.replacement_rate > 0.0 && spec.replacement_rate < 1.0 ? std::log1p(-spec.replacement_rate) : 0.0;
   for (std::size_t c = 0; c < log_retention_.size(); ++c)
     log_retention_[c] = static_cast<float>(
@@ -523,7 +586,9 @@ void CustomerKernel::gather_lanes(const Population& pop, int t, const std::uint3
       g.salience_mean[e] = 0.0f;
       g.salience_dev[e] = g.weight[0][e] = g.weight[1][e] = g.weight[2][e] = g.loyalty_in[e] = g.idle[e] =
           g.current[e] = 0;
-      g.log_retention[e] = g.lead_draw[e] = g.choice_draw[e] = 0.0f;
+      g.log_retention[e] = g.lead_draw[e] = g.choice_draw[e] = g.rate[e] = 0.0f;
+      g.exit_step[e] = g.cohort[e] = g.word_before[e] = 0;
+      g.need_draw[e] = g.resolve_draw[e] = g.outcome_draw[e] = g.wait_draw[e] = 0.5;
       continue;
     }
     const std::size_t i = customers[e];
@@ -545,6 +610,10 @@ void CustomerKernel::gather_lanes(const Population& pop, int t, const std::uint3
     g.idle[e] = t - me.t_last;
     g.log_retention[e] = log_retention_[pop.commitment(i)];
     g.current[e] = Visible::unpack(me.word).brand;
+    g.word_before[e] = me.word;
+    g.cohort[e] = cohort;
+    g.rate[e] = pop.rate(i);
+    g.exit_step[e] = pop.exit_step(i);
     const std::uint32_t* mine = contacts[e];
     for (int j = 0; j < degree; ++j)
       g.word[j][e] = VisibleState::word_for_readers(pop.visible_state(mine[static_cast<std::size_t>(j) * contact_stride]), t);
@@ -569,19 +638,23 @@ void CustomerKernel::purchase_lanes(Population& pop, const std::uint32_t* who, c
   // Draws of the purchase stream, in order: lead, choice, support need,
   // resolution, satisfaction, time to the next purchase.
   for (int e = 0; e < lanes; ++e) {
-    g.lead_draw[e] = word_to_float(draws[0][2 * at[e]]);
-    g.choice_draw[e] = word_to_float(draws[1][2 * at[e]]);
+    const int p = at[e];
+    g.lead_draw[e] = word_to_float(draws[0][2 * p]);
+    g.choice_draw[e] = word_to_float(draws[1][2 * p]);
+    g.need_draw[e] = word_to_double(draws[2][2 * p]);
+    g.resolve_draw[e] = word_to_double(draws[3][2 * p]);
+    g.outcome_draw[e] = word_to_double(draws[0][2 * p + 1]);
+    g.wait_draw[e] = word_to_double(draws[1][2 * p + 1]);
   }
 
-  // 2. Word of mouth, utility, choice and trust, all lanes at once.
+  // 2. Word of mouth, utility, choice and trust; the experience, loyalty and
+  //    the step of the next purchase: all lanes at once.
   lanes_choose(g, lanes_, ctx);
+  lanes_finish(g, lanes_, ctx);
+  std::int32_t next[kLanes];
+  timeline_.next_purchases(t, g.rate_d, g.wait, lanes, next);
 
-  // 3. The experience, loyalty, the customer's new state and the tallies.
-  const auto& ex = spec_.experience;
-  // By outcome: no support need, need not resolved, need resolved.
-  const double promoter_by_outcome[3] = {ex.promoter_base, ex.promoter_unresolved, ex.promoter_resolved};
-  const double detractor_by_outcome[3] = {ex.detractor_base, ex.detractor_unresolved, ex.detractor_resolved};
-  const auto after_switch = static_cast<float>(spec_.loyalty.after_switch);
+  // 3. The customers' new state and the tallies.
   // Everything the loop reads through a pointer is loaded into locals first:
   // the record's byte stores could alias any of it and force reloads.
   std::int64_t* const purchases = tally.purchases.data();
@@ -593,69 +666,38 @@ void CustomerKernel::purchase_lanes(Population& pop, const std::uint32_t* who, c
   std::int64_t* const base_delta = tally.base_delta.data();
   std::int64_t* const cohort_purchases = tally.cohort_purchases.data();
   std::int64_t* const segment_purchases = tally.segment_purchases.data();
-  const float* const quality = ctx.quality.data();
-  const float segment_threshold = ctx.segment_threshold, salience_threshold = ctx.salience_threshold;
-  const float* const side_of = g.v[ctx.segment_dim];
+  const auto salient_row = static_cast<std::size_t>(kSalient * nb);
   std::int64_t values_weight_fx = 0;
   for (int e = 0; e < lanes; ++e) {
-    const int p = at[e];
-    const std::size_t i = who[p];
-    const int cohort = pop.cohort(i);
-    const float rate = pop.rate(i);
-    const std::uint16_t exit_step = pop.exit_step(i);
-    const auto before = static_cast<std::uint16_t>(pop.visible_state(i));
-    const double need_draw = word_to_double(draws[2][2 * p]);
-    const double resolve_draw = word_to_double(draws[3][2 * p]);
-    const double outcome_draw = word_to_double(draws[0][2 * p + 1]);
-    const double wait_draw = -std::log(word_to_double(draws[1][2 * p + 1]));
+    const std::size_t i = who[at[e]];
     const int chosen = g.chosen[e];
     const int current = g.current[e];
     const auto cb = static_cast<std::size_t>(chosen);
-    const float s = g.salience[e];
-    const float action = g.action[e];
-
-    // The experience: support need, its resolution, and the satisfaction
-    // class (table lookups and comparisons, without branches: the draws are random).
-    const bool need = need_draw < ex.support_rate;
-    const int outcome = static_cast<int>(need) + static_cast<int>(need && resolve_draw < quality[cb]);
-    const double detractor = detractor_by_outcome[outcome];
-    const double fit = s * std::max(0.0f, g.align[e]) * action;
-    const double promoter = std::min(promoter_by_outcome[outcome] + ex.fit_gain * fit, 1.0 - detractor);
-    const int is_detractor = outcome_draw < detractor;
-    const int is_promoter = !is_detractor & (outcome_draw < detractor + promoter);
-    const auto sentiment = static_cast<Sentiment>(static_cast<int>(Sentiment::kPassive) + is_promoter - is_detractor);
-    float l = select(chosen != current, after_switch, g.loyalty[e]);
     if (chosen != current) {
       ++acquisitions[cb];
       ++defections[static_cast<std::size_t>(current)];
       ++base_delta[cb];
       --base_delta[static_cast<std::size_t>(current)];
     }
-    // Promoter and passive experiences close part of the gap to 1, a detractor loses a share.
-    l = select(sentiment == Sentiment::kDetractor, l - loss_detractor_ * l,
-               l + select(sentiment == Sentiment::kPromoter, gain_promoter_, gain_passive_) * (1.0f - l));
     auto trust_row = pop.trust_of(i);
     for (int b = 0; b < nb; ++b) trust_row[static_cast<std::size_t>(b)] = g.trust_out[b][e];
-    pop.commitment(i) = commitment(s, g.trust_chosen[e], g.align[e]);
-    const auto word = Visible{static_cast<std::uint8_t>(chosen), sentiment, to_u8(g.trust_chosen[e])}.pack();
-    pop.set_visible_state(i, {word, before, static_cast<std::uint16_t>(t), to_u16(l)});
+    pop.commitment(i) = static_cast<std::uint8_t>(g.commitment_out[e]);
+    pop.set_visible_state(i, {static_cast<std::uint16_t>(g.word_after[e]), static_cast<std::uint16_t>(g.word_before[e]),
+                              static_cast<std::uint16_t>(t), static_cast<std::uint16_t>(g.loyalty_out[e])});
+    pop.next_event[i] = std::min(to_step(next[e]), static_cast<std::uint16_t>(g.exit_step[e]));
 
     ++purchases[cb];
-    promoters[cb] += is_promoter;
-    detractors[cb] += is_detractor;
-    support_cases[cb] += need;
-    ++cohort_purchases[static_cast<std::size_t>(cohort * nb) + cb];
-    const float side = side_of[e];
-    const int segment = side >= segment_threshold ? kShares : side <= -segment_threshold ? kOpposes : kNeutral;
-    ++segment_purchases[static_cast<std::size_t>(segment * nb) + cb];
-    segment_purchases[static_cast<std::size_t>(kSalient * nb) + cb] += s >= salience_threshold;
-    if (ctx.panel != nullptr && ctx.panel->contains(i))
-      tally.panel.push_back({ctx.report_step, static_cast<std::uint32_t>(i), static_cast<std::uint8_t>(cohort),
-                             static_cast<std::uint8_t>(chosen), static_cast<std::uint8_t>(sentiment), ctx.price[cb]});
+    promoters[cb] += g.promoter[e];
+    detractors[cb] += g.detractor[e];
+    support_cases[cb] += g.support[e];
+    ++cohort_purchases[static_cast<std::size_t>(g.cohort[e] * nb) + cb];
+    ++segment_purchases[static_cast<std::size_t>(g.segment[e] * nb) + cb];
+    segment_purchases[salient_row + cb] += g.salient[e];
     values_weight_fx += g.values_weight_fx[e];
-
-    const std::uint16_t next = to_step(timeline_.next_purchase(t, rate, wait_draw));
-    pop.next_event[i] = std::min(next, exit_step);
+    if (ctx.panel != nullptr && ctx.panel->contains(i))
+      tally.panel.push_back({ctx.report_step, static_cast<std::uint32_t>(i), static_cast<std::uint8_t>(g.cohort[e]),
+                             static_cast<std::uint8_t>(chosen), static_cast<std::uint8_t>((g.word_after[e] >> 6) & 3),
+                             ctx.price[cb]});
   }
   tally.values_weight_fx += values_weight_fx;
 }

@@ -111,6 +111,15 @@ struct alignas(64) PurchaseLanes {
   alignas(64) std::int32_t word[kMaxDegree][kLanes];  ///< contacts' visible words as of t - 1
   alignas(64) float lead_draw[kLanes];
   alignas(64) float choice_draw[kLanes];
+  // Gathered for the finish (lanes_finish and the writes after it).
+  alignas(64) float rate[kLanes];                  ///< purchase rate
+  alignas(64) std::int32_t exit_step[kLanes];
+  alignas(64) std::int32_t cohort[kLanes];
+  alignas(64) std::int32_t word_before[kLanes];    ///< own visible word before the purchase
+  alignas(64) double need_draw[kLanes];            ///< uniform: does the purchase need support?
+  alignas(64) double resolve_draw[kLanes];         ///< uniform: is the need resolved?
+  alignas(64) double outcome_draw[kLanes];         ///< uniform: satisfaction class
+  alignas(64) double wait_draw[kLanes];            ///< uniform: time to the next purchase (-log is Exp(1))
   // Results of word of mouth (lanes_word_of_mouth, lanes_choose), per brand.
   alignas(64) float users[kMaxBrands][kLanes];  ///< contacts using the brand
   alignas(64) float net[kMaxBrands][kLanes];    ///< promoters minus detractors among them
@@ -125,12 +134,27 @@ struct alignas(64) PurchaseLanes {
   alignas(64) float trust_chosen[kLanes];       ///< trust in the chosen brand after the experience of its action
   alignas(64) std::uint16_t trust_out[kMaxBrands][kLanes];  ///< every brand's trust after the purchase, x 65535
   alignas(64) std::uint32_t values_weight_fx[kLanes];  ///< values share of the utility spread x 2^20 (0: no spread)
+  // Results of lanes_finish.
+  alignas(64) std::int32_t support[kLanes];      ///< 1 if the purchase needed support
+  alignas(64) std::int32_t promoter[kLanes];     ///< 1 if a promoter
+  alignas(64) std::int32_t detractor[kLanes];    ///< 1 if a detractor
+  alignas(64) std::int32_t segment[kLanes];      ///< kOpposes, kNeutral or kShares
+  alignas(64) std::int32_t salient[kLanes];      ///< 1 if salience >= the salience threshold
+  alignas(64) std::int32_t word_after[kLanes];   ///< new visible word
+  alignas(64) std::int32_t loyalty_out[kLanes];  ///< loyalty after the purchase x 65535
+  alignas(64) std::int32_t commitment_out[kLanes];  ///< x 255
+  alignas(64) double rate_d[kLanes];             ///< rate as double, for Timeline::next_purchases
+  alignas(64) double wait[kLanes];               ///< Exp(1) draw: -log(wait_draw)
 };
 
 /// Model coefficients the lane functions read (CustomerKernel::lane_coefficients).
 struct LaneCoefficients {
   int brands, k, degree;
   float beta_life, beta_social, beta_wom, hypocrisy, inv_credible_range, wom_rate, learn_rate;
+  // The experience and loyalty (lanes_finish).
+  double support_rate, fit_gain;
+  double promoter_by_outcome[3], detractor_by_outcome[3];  ///< no support need, need unresolved, need resolved
+  float after_switch, gain_promoter, gain_passive, loss_detractor, values_anchor;
 };
 
 /// Word of mouth and social proof (6.10, 6.11) for the kLanes purchasers of
@@ -149,6 +173,13 @@ void lanes_word_of_mouth(PurchaseLanes& g, const LaneCoefficients& c) noexcept;
 /// whatever the vector width the CPU offers (the file is compiled without
 /// floating-point contraction).
 void lanes_choose(PurchaseLanes& g, const LaneCoefficients& c, const StepContext& ctx) noexcept;
+
+/// The experience of the purchase (support need, its resolution, the
+/// satisfaction class), the loyalty after it, the commitment, the new visible
+/// word, the purchaser's segment, and the Exp(1) draw of the wait to the next
+/// purchase, for lanes [0, lanes) of `g` after lanes_choose. Like
+/// lanes_choose, each lane does exactly what the rules do for one purchaser.
+void lanes_finish(PurchaseLanes& g, const LaneCoefficients& c, const StepContext& ctx) noexcept;
 
 /// Applies the model's customer rules. Holds references to the immutable spec,
 /// timeline and network; owns nothing mutable.

@@ -40,6 +40,10 @@ class Timeline {
   /// with intensity rate x demand(t), observed once per step. kNever-compatible:
   /// returns -1 if there is none before the horizon.
   [[nodiscard]] int next_purchase(int after, double rate, double e) const noexcept;
+  /// next_purchase(after, rate[l], e[l]) for l in [0, count), into
+  /// out[l]: the same results, computed side by side (vector instructions) for
+  /// the purchasers of one step, who share `after`.
+  void next_purchases(int after, const double* rate, const double* e, int count, std::int32_t* out) const noexcept;
 
  private:
   int steps_;
