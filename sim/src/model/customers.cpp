@@ -450,8 +450,8 @@ std::uint16_t CustomerKernel::exit_after(int after, CounterRng& rng) const {
   return exit >= spec_.total_steps() ? kNever : to_step(exit);
 }
 
-std::uint16_t CustomerKernel::birth(Population& pop, std::size_t i, int t, int c, bool initial,
-                                    const std::uint32_t* birth_blocks, const std::uint32_t* schedule_block) const {
+double CustomerKernel::birth(Population& pop, std::size_t i, int t, int c, bool initial,
+                             const std::uint32_t* birth_blocks, const std::uint32_t* schedule_block) const {
   // Initial customers draw from counter step 0, entrants at step t from t + 1.
   CounterRng rng(spec_.seed, Stream::kBirth, initial ? 0u : static_cast<std::uint32_t>(t) + 1, i, birth_blocks,
                  birth_blocks != nullptr ? kBirthBlocks : 0);
@@ -486,7 +486,7 @@ std::uint16_t CustomerKernel::birth(Population& pop, std::size_t i, int t, int c
                       schedule_block, schedule_block != nullptr ? 1 : 0);
   const int after = initial ? -1 : t;
   pop.exit_step(i) = exit_after(after, schedule);
-  return to_step(timeline_.next_purchase(after, rate, schedule.exponential()));
+  return schedule.exponential();
 }
 
 void CustomerKernel::prepare(StepContext& ctx) const {
@@ -512,19 +512,29 @@ void CustomerKernel::init(Population& pop, std::size_t begin, std::size_t end, c
     philox_blocks(spec_.seed, Stream::kInitialState, 0, first, count, 1, state);
     philox_blocks(spec_.seed, Stream::kBirth, 0, first, count, kBirthBlocks, born);
     philox_blocks(spec_.seed, Stream::kSchedule, 0, first, count, 1, schedule);
-    for (int a = 0; a < count; ++a)
-      init_one(pop, first + static_cast<std::size_t>(a), ctx, state + 4 * a, born + kBirthBlocks * 4 * a,
-               schedule + 4 * a);
+    double wait[kInitBatch], rate[kInitBatch];
+    std::int32_t purchase[kInitBatch];
+    for (int a = 0; a < count; ++a) {
+      const std::size_t i = first + static_cast<std::size_t>(a);
+      wait[a] = init_one(pop, i, ctx, state + 4 * a, born + kBirthBlocks * 4 * a, schedule + 4 * a);
+      rate[a] = pop.rate(i);
+    }
+    // First purchase steps of the batch side by side.
+    timeline_.next_purchases(-1, rate, wait, count, purchase);
+    for (int a = 0; a < count; ++a) {
+      const std::size_t i = first + static_cast<std::size_t>(a);
+      pop.next_event[i] = std::min(to_step(purchase[a]), pop.exit_step(i));
+    }
   }
 }
 
-void CustomerKernel::init_one(Population& pop, std::size_t i, const StepContext& ctx, const std::uint32_t* state,
-                              const std::uint32_t* born, const std::uint32_t* schedule) const {
+double CustomerKernel::init_one(Population& pop, std::size_t i, const StepContext& ctx, const std::uint32_t* state,
+                                const std::uint32_t* born, const std::uint32_t* schedule) const {
   CounterRng rng(spec_.seed, Stream::kInitialState, 0, i, state, 1);
   const int c = std::min(pick(cohort_cum_.data(), static_cast<int>(cohort_cum_.size()),
                               rng.uniform() * cohort_cum_.back()),
                          static_cast<int>(cohort_cum_.size()) - 1);
-  const std::uint16_t first = birth(pop, i, 0, c, true, born, schedule);
+  const double wait = birth(pop, i, 0, c, true, born, schedule);
 
   const int nb = ctx.brands;
   float v[kMaxDimensions];
@@ -551,14 +561,15 @@ void CustomerKernel::init_one(Population& pop, std::size_t i, const StepContext&
   const auto word = Visible{static_cast<std::uint8_t>(brand), Sentiment::kNone,
                             to_u8(trust[static_cast<std::size_t>(brand)] / kUnit16)}.pack();
   pop.set_visible_state(i, {word, word, 0, loyalty});
-  pop.next_event[i] = std::min(first, pop.exit_step(i));
+  return wait;
 }
 
 void CustomerKernel::enter(Population& pop, std::size_t i, const StepContext& ctx, Tally& tally) const {
   const int t = ctx.t;
   const std::uint16_t old_word = VisibleState::unpack(pop.visible_state(i)).word;
   --tally.base_delta[Visible::unpack(old_word).brand];
-  const std::uint16_t first = birth(pop, i, t, spec_.entrant_cohort, false, nullptr, nullptr);
+  const double wait = birth(pop, i, t, spec_.entrant_cohort, false, nullptr, nullptr);
+  const std::uint16_t first = to_step(timeline_.next_purchase(t, pop.rate(i), wait));
   CounterRng rng(spec_.seed, Stream::kEntrantBrand, static_cast<std::uint32_t>(t), i);
   const int nb = ctx.brands;
   const int brand = std::min(pick(ctx.entrant_brand_cum.data(), nb, rng.uniform_f() * ctx.entrant_brand_cum.back()), nb - 1);

@@ -229,13 +229,15 @@ class CustomerKernel {
 
  private:
   /// Draws the lasting attributes and the exit step of customer i, born at step
-  /// t; returns the step of its first purchase (kNever: none).
+  /// t; returns the Exp(1) draw that decides its first purchase step
+  /// (Timeline::next_purchase after step t, or after -1 for the initial population).
   /// `birth_blocks` and `schedule_block`: the first Philox blocks of the kBirth
   /// and kSchedule sequences if already computed, or null.
-  std::uint16_t birth(Population& pop, std::size_t i, int t, int cohort, bool initial,
-                      const std::uint32_t* birth_blocks, const std::uint32_t* schedule_block) const;
-  void init_one(Population& pop, std::size_t i, const StepContext& ctx, const std::uint32_t* state,
-                const std::uint32_t* born, const std::uint32_t* schedule) const;
+  double birth(Population& pop, std::size_t i, int t, int cohort, bool initial, const std::uint32_t* birth_blocks,
+               const std::uint32_t* schedule_block) const;
+  /// Creates initial customer i but for its next event; returns birth()'s draw.
+  double init_one(Population& pop, std::size_t i, const StepContext& ctx, const std::uint32_t* state,
+                  const std::uint32_t* born, const std::uint32_t* schedule) const;
   /// Computes the contacts of batch members who[0..count) (contact j of member
   /// e at contacts[j x kBatch + e]) and prefetches the memory processing them will read.
   void prefetch_batch(const Population& pop, const std::uint32_t* who, int count, std::uint32_t* contacts) const;
