@@ -155,6 +155,63 @@ struct ContactWords {
 
 }  // namespace
 
+/// The initial brand choice of kLanes new customers, one per lane: the base
+/// utilities (values alignment credited by the initial trust, effort, price)
+/// and the logit choice, with init's operations in init's order.
+struct InitialLanes {
+  alignas(64) float v[kMaxDimensions][kLanes];  ///< values at step 0
+  alignas(64) float s[kLanes];                  ///< salience at step 0
+  alignas(64) float w[3][kLanes];               ///< life, time and money weights
+  alignas(64) float choice_draw[kLanes];
+  // Results.
+  alignas(64) std::int32_t brand[kLanes];
+  alignas(64) float align[kLanes];  ///< alignment with the chosen brand
+  alignas(64) float trust[kLanes];  ///< initial trust in the chosen brand
+};
+
+CXSIM_CLONES void lanes_initial_choice(InitialLanes& g, const LaneCoefficients& c, const float* initial_trust,
+                                       const StepContext& ctx) noexcept {
+  constexpr int L = kLanes;
+  const int nb = c.brands;
+  alignas(64) float u[kMaxBrands][L], align[kMaxBrands][L], life_scale[L], top[L], total[L], target[L];
+  for (int e = 0; e < L; ++e) life_scale[e] = c.beta_life * g.w[0][e] * g.s[e];
+  for (int b = 0; b < nb; ++b) {
+    const auto j = static_cast<std::size_t>(b);
+    for (int e = 0; e < L; ++e) align[b][e] = 0.0f;
+    for (int d = 0; d < c.k; ++d) {
+      const float stance = ctx.stance_by_dim[static_cast<std::size_t>(d * nb + b)];
+      for (int e = 0; e < L; ++e) align[b][e] += stance * g.v[d][e];
+    }
+    const float credit_shared = (initial_trust[j] - c.hypocrisy) * c.inv_credible_range;
+    const float time_term = ctx.time_term[j], money_term = ctx.money_term[j];
+    for (int e = 0; e < L; ++e) {
+      const float credit = select(align[b][e] > 0.0f, credit_shared, 1.0f);
+      u[b][e] = life_scale[e] * align[b][e] * credit - g.w[1][e] * time_term - g.w[2][e] * money_term;
+    }
+  }
+  // choose_logit, lane by lane.
+  for (int e = 0; e < L; ++e) {
+    top[e] = u[0][e];
+    total[e] = 0.0f;
+    g.brand[e] = 0;
+    g.align[e] = 0.0f;
+    g.trust[e] = 0.0f;
+  }
+  for (int b = 1; b < nb; ++b)
+    for (int e = 0; e < L; ++e) top[e] = std::max(top[e], u[b][e]);
+  for (int b = 0; b < nb; ++b)
+    for (int e = 0; e < L; ++e) u[b][e] = total[e] += fast_exp(u[b][e] - top[e]);
+  for (int e = 0; e < L; ++e) target[e] = g.choice_draw[e] * total[e];
+  for (int b = 0; b < nb; ++b)
+    for (int e = 0; e < L; ++e) g.brand[e] += u[b][e] <= target[e];
+  for (int e = 0; e < L; ++e) g.brand[e] = std::min(g.brand[e], nb - 1);
+  for (int b = 0; b < nb; ++b)
+    for (int e = 0; e < L; ++e) {
+      g.align[e] = select(g.brand[e] == b, align[b][e], g.align[e]);
+      g.trust[e] = select(g.brand[e] == b, initial_trust[b], g.trust[e]);
+    }
+}
+
 CXSIM_CLONES void lanes_word_of_mouth(PurchaseLanes& g, const LaneCoefficients& c) noexcept {
   ContactWords w;
   unpack_words(g, c.degree, w);
@@ -505,8 +562,14 @@ void CustomerKernel::prepare(StepContext& ctx) const {
 }
 
 void CustomerKernel::init(Population& pop, std::size_t begin, std::size_t end, const StepContext& ctx) const {
-  // The Philox blocks of a batch of customers are computed side by side first.
+  // The Philox blocks of a batch of customers are computed side by side
+  // first; then each is born, and then their first brands (kLanes at a time)
+  // and first purchase steps are worked out side by side.
   std::uint32_t state[kInitBatch * 4], born[kInitBatch * kBirthBlocks * 4], schedule[kInitBatch * 4];
+  float initial_trust[kMaxBrands];
+  for (int b = 0; b < ctx.brands; ++b) initial_trust[b] = initial_trust_[static_cast<std::size_t>(b)] / kUnit16;
+  const double loyalty_scale = 2.0 * spec_.loyalty.initial;
+  const float anchor = static_cast<float>(spec_.loyalty.values_anchor);
   for (std::size_t first = begin; first < end; first += kInitBatch) {
     const int count = static_cast<int>(std::min<std::size_t>(kInitBatch, end - first));
     philox_blocks(spec_.seed, Stream::kInitialState, 0, first, count, 1, state);
@@ -518,6 +581,33 @@ void CustomerKernel::init(Population& pop, std::size_t begin, std::size_t end, c
       const std::size_t i = first + static_cast<std::size_t>(a);
       wait[a] = init_one(pop, i, ctx, state + 4 * a, born + kBirthBlocks * 4 * a, schedule + 4 * a);
       rate[a] = pop.rate(i);
+    }
+    // Initial brand, loyalty and commitment. Draws of the kInitialState
+    // stream, in order: cohort (init_one), brand, loyalty.
+    for (int a0 = 0; a0 < count; a0 += kLanes) {
+      const int lanes = std::min(kLanes, count - a0);
+      InitialLanes g;
+      for (int e = 0; e < kLanes; ++e) {
+        const std::size_t i = first + static_cast<std::size_t>(a0 + std::min(e, lanes - 1));  // unused lanes repeat the last
+        float v[kMaxDimensions];
+        values_at(pop, i, 0, v);
+        for (int d = 0; d < pop.k; ++d) g.v[d][e] = v[d];
+        g.s[e] = salience_at(pop, i, 0);
+        const std::uint8_t* wq = pop.weights(i);
+        for (int j = 0; j < 3; ++j) g.w[j][e] = wq[j] / kWeightScale;
+        g.choice_draw[e] = word_to_float(state[4 * (a0 + std::min(e, lanes - 1)) + 1]);
+      }
+      lanes_initial_choice(g, lanes_, initial_trust, ctx);
+      for (int e = 0; e < lanes; ++e) {
+        const int a = a0 + e;
+        const std::size_t i = first + static_cast<std::size_t>(a);
+        const std::uint16_t loyalty = to_u16(static_cast<float>(loyalty_scale * word_to_double(state[4 * a + 2])));
+        // As commitment(): loyalty grounded in shared, believed values.
+        pop.commitment(i) = to_u8(anchor * g.s[e] * g.trust[e] * std::max(0.0f, g.align[e]));
+        const auto word =
+            Visible{static_cast<std::uint8_t>(g.brand[e]), Sentiment::kNone, to_u8(g.trust[e])}.pack();
+        pop.set_visible_state(i, {word, word, 0, loyalty});
+      }
     }
     // First purchase steps of the batch side by side.
     timeline_.next_purchases(-1, rate, wait, count, purchase);
@@ -535,32 +625,8 @@ double CustomerKernel::init_one(Population& pop, std::size_t i, const StepContex
                               rng.uniform() * cohort_cum_.back()),
                          static_cast<int>(cohort_cum_.size()) - 1);
   const double wait = birth(pop, i, 0, c, true, born, schedule);
-
-  const int nb = ctx.brands;
-  float v[kMaxDimensions];
-  values_at(pop, i, 0, v);
-  const float s = salience_at(pop, i, 0);
-  const std::uint8_t* wq = pop.weights(i);
-  const float w[3] = {wq[0] / kWeightScale, wq[1] / kWeightScale, wq[2] / kWeightScale};
-  float align[kMaxBrands];
-  for (int b = 0; b < nb; ++b) align[b] = 0.0f;
-  for (int d = 0; d < pop.k; ++d)
-    for (int b = 0; b < nb; ++b) align[b] += ctx.stance_by_dim[static_cast<std::size_t>(d * nb + b)] * v[d];
-  float u[kMaxBrands];
   auto trust = pop.trust_of(i);
-  const float life_scale = beta_life_ * w[0] * s;
-  for (int b = 0; b < nb; ++b) {
-    const auto j = static_cast<std::size_t>(b);
-    trust[j] = initial_trust_[j];
-    const float credit = select(align[b] > 0.0f, (initial_trust_[j] / kUnit16 - hypocrisy_) * inv_credible_range_, 1.0f);
-    u[b] = life_scale * align[b] * credit - w[1] * ctx.time_term[j] - w[2] * ctx.money_term[j];
-  }
-  const int brand = choose_logit(u, nb, rng.uniform_f());
-  const std::uint16_t loyalty = to_u16(static_cast<float>(2.0 * spec_.loyalty.initial * rng.uniform()));
-  pop.commitment(i) = commitment(s, trust[static_cast<std::size_t>(brand)] / kUnit16, align[brand]);
-  const auto word = Visible{static_cast<std::uint8_t>(brand), Sentiment::kNone,
-                            to_u8(trust[static_cast<std::size_t>(brand)] / kUnit16)}.pack();
-  pop.set_visible_state(i, {word, word, 0, loyalty});
+  for (int b = 0; b < ctx.brands; ++b) trust[static_cast<std::size_t>(b)] = initial_trust_[static_cast<std::size_t>(b)];
   return wait;
 }
 

@@ -235,7 +235,8 @@ class CustomerKernel {
   /// and kSchedule sequences if already computed, or null.
   double birth(Population& pop, std::size_t i, int t, int cohort, bool initial, const std::uint32_t* birth_blocks,
                const std::uint32_t* schedule_block) const;
-  /// Creates initial customer i but for its next event; returns birth()'s draw.
+  /// Creates initial customer i but for its brand, loyalty, commitment and
+  /// next event (init does those for a batch at once); returns birth()'s draw.
   double init_one(Population& pop, std::size_t i, const StepContext& ctx, const std::uint32_t* state,
                   const std::uint32_t* born, const std::uint32_t* schedule) const;
   /// Computes the contacts of batch members who[0..count) (contact j of member
