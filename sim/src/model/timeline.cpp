@@ -1,6 +1,7 @@
 #include "cxsim/model/timeline.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 
 #include "cxsim/core/fastmath.hpp"
@@ -17,35 +18,33 @@ std::vector<float> powers(double base, int n) {
   }
   return out;
 }
-/// next_purchase for count <= 64 lanes that share `after` (from = after + 1,
-/// first = from + 1 < end). The answer is the lower bound of `need` in
-/// cum[first .. end) (the lo with cum[lo - 1] < need or lo = first, and
-/// cum[lo] >= need or lo = end; unique because cum is nondecreasing), minus
-/// one, or -1 at the end or for a rate of 0. Most purchases fall in the run of
-/// steps with the demand in force at `from`, where a guess from that demand is
-/// right or one off: one probe down, one up, and a check. The other lanes
-/// (and those the check rejects) get the branch-free halving next_purchase
-/// uses. Loads are unconditional, from indices kept in range, so that the
-/// loops vectorise.
-CXSIM_CLONES void next_side_by_side(const double* cum, std::size_t end, std::size_t from, double demand,
-                                    double inv_demand, std::size_t run_end, const double* rate, const double* e,
-                                    int count, std::int32_t* out) noexcept {
+/// The common case of next_purchase for count <= 64 lanes: the purchase falls
+/// in the run of steps with the demand in force at `from`. Sets out[l] for
+/// those lanes and returns a mask of the lanes left to the general case (bit l).
+CXSIM_CLONES std::uint64_t next_in_run(const double* cum, std::size_t end, std::size_t from, double demand, double inv_demand,
+                                       std::size_t run_end, const double* rate, const double* e, int count,
+                                       std::int32_t* out) noexcept {
   constexpr int kMax = 64;
   const auto first = static_cast<std::int64_t>(from) + 1, last = static_cast<std::int64_t>(end) - 1;
   const double c0 = cum[from];
   const auto run = static_cast<double>(run_end - from);
   alignas(64) double need[kMax];
   alignas(64) std::int64_t lo[kMax];
-  alignas(64) std::int64_t rest[kMax];
+  alignas(64) std::int32_t rest[kMax];
   for (int l = 0; l < count; ++l) {
     need[l] = c0 + e[l] / rate[l];
     const double steps = (need[l] - c0) * inv_demand;
-    const bool in_run = (demand > 0.0) & (steps <= run);
+    const bool in_run = rate[l] > 0.0 && demand > 0.0 && steps <= run;
     const double guess = in_run ? steps : 0.0;  // converted only where it is small
     lo[l] = std::min(static_cast<std::int64_t>(from) + static_cast<std::int64_t>(guess) + 1,
                      static_cast<std::int64_t>(run_end));
     rest[l] = !in_run;
   }
+  // The answer is the lower bound of `need` in cum[first .. end): the lo with
+  // cum[lo - 1] < need (or lo = first) and cum[lo] >= need (or lo = end),
+  // unique because cum is nondecreasing. The guess is right or one off:
+  // one step down, one step up, then lanes that still miss go to the general case.
+  // (Loads are unconditional, from indices kept in range, so that the loops vectorise.)
   for (int l = 0; l < count; ++l) {
     const double before = cum[lo[l] - 1];  // lo >= first >= 1
     lo[l] -= static_cast<std::int64_t>((lo[l] > first) & (before >= need[l]));
@@ -54,29 +53,16 @@ CXSIM_CLONES void next_side_by_side(const double* cum, std::size_t end, std::siz
     const double at = cum[std::min(lo[l], last)];
     lo[l] += static_cast<std::int64_t>((lo[l] <= last) & (at < need[l]));
   }
-  std::int64_t any_rest = 0;
   for (int l = 0; l < count; ++l) {
     const double before = cum[lo[l] - 1], at = cum[std::min(lo[l], last)];
     const bool below = (lo[l] == first) | (before < need[l]);
     const bool reaches = (lo[l] > last) | (at >= need[l]);
-    rest[l] |= static_cast<std::int64_t>(!(below & reaches));
-    any_rest |= rest[l];
+    rest[l] |= static_cast<std::int32_t>(!(below & reaches));
+    out[l] = lo[l] > last ? -1 : static_cast<std::int32_t>(lo[l] - 1);
   }
-  if (any_rest != 0) {
-    // Halving over cum[first .. end), the same number of rounds in every lane.
-    alignas(64) std::int64_t base[kMax];
-    for (int l = 0; l < count; ++l) base[l] = first;
-    for (std::int64_t n = last + 1 - first; n > 1;) {
-      const std::int64_t half = n / 2;
-      for (int l = 0; l < count; ++l) base[l] += cum[base[l] + half - 1] < need[l] ? half : 0;
-      n -= half;
-    }
-    for (int l = 0; l < count; ++l) {
-      const std::int64_t found = base[l] + (cum[base[l]] < need[l] ? 1 : 0);
-      lo[l] = rest[l] != 0 ? found : lo[l];
-    }
-  }
-  for (int l = 0; l < count; ++l) out[l] = (lo[l] > last) | (rate[l] <= 0.0) ? -1 : static_cast<std::int32_t>(lo[l] - 1);
+  std::uint64_t mask = 0;
+  for (int l = 0; l < count; ++l) mask |= static_cast<std::uint64_t>(rest[l]) << l;
+  return mask;
 }
 
 }  // namespace
@@ -181,9 +167,15 @@ void Timeline::next_purchases(int after, const double* rate, const double* e, in
     for (int l = 0; l < count; ++l) out[l] = -1;
     return;
   }
-  for (int at = 0; at < count; at += 64)
-    next_side_by_side(cum_demand_.data(), end, from, demand_[from], inv_demand_[from], run_end_[from], rate + at, e + at,
-                      std::min(64, count - at), out + at);
+  for (int at = 0; at < count; at += 64) {
+    const int lanes = std::min(64, count - at);
+    std::uint64_t rest = next_in_run(cum_demand_.data(), end, from, demand_[from], inv_demand_[from], run_end_[from],
+                                     rate + at, e + at, lanes, out + at);
+    for (; rest != 0; rest &= rest - 1) {
+      const int l = at + std::countr_zero(rest);
+      out[l] = next_purchase(after, rate[l], e[l]);
+    }
+  }
 }
 
 }  // namespace cxsim
