@@ -1,7 +1,8 @@
 // The customer kernel processes purchasers in lockstep, one SIMD lane each.
 // A purchaser's results must not depend on its lane, on the other purchasers
 // sharing its group, or on how full the group is; the standalone word of
-// mouth (benchmarked on its own) must equal the one inside lanes_choose.
+// mouth (benchmarked on its own) must equal the one inside lanes_choose. The
+// same holds for the finish (lanes_finish).
 
 #include <gtest/gtest.h>
 
@@ -27,6 +28,9 @@ struct LaneResult {
   float salience, loyalty, action, align, trust_chosen;
   std::int32_t chosen;
   std::uint32_t values_weight_fx;
+  // lanes_finish
+  std::vector<std::int32_t> finish;  // support, promoter, detractor, segment, salient, word, loyalty, commitment
+  double wait;
 
   bool operator==(const LaneResult& o) const {
     auto same = [](const auto& a, const auto& b) {
@@ -36,7 +40,8 @@ struct LaneResult {
     return same(trust, o.trust) && same(trust_after_wom, o.trust_after_wom) && same(users, o.users) &&
            same(net, o.net) && same(v, o.v) && bits(salience) == bits(o.salience) && bits(loyalty) == bits(o.loyalty) &&
            bits(action) == bits(o.action) && bits(align) == bits(o.align) &&
-           bits(trust_chosen) == bits(o.trust_chosen) && chosen == o.chosen && values_weight_fx == o.values_weight_fx;
+           bits(trust_chosen) == bits(o.trust_chosen) && chosen == o.chosen && values_weight_fx == o.values_weight_fx &&
+           finish == o.finish && std::bit_cast<std::uint64_t>(wait) == std::bit_cast<std::uint64_t>(o.wait);
   }
 };
 
@@ -70,6 +75,10 @@ class Lanes : public ::testing::Test {
       const auto c = static_cast<float>(customers[static_cast<std::size_t>(e)] % 997);
       g->lead_draw[e] = (c + 0.5f) / 997.0f;
       g->choice_draw[e] = 1.0f - (c + 0.5f) / 997.0f;
+      g->need_draw[e] = (c + 0.25) / 997.0;
+      g->resolve_draw[e] = 1.0 - (c + 0.25) / 997.0;
+      g->outcome_draw[e] = (static_cast<double>(customers[static_cast<std::size_t>(e)] % 991) + 0.5) / 991.0;
+      g->wait_draw[e] = (static_cast<double>(customers[static_cast<std::size_t>(e)] % 983) + 0.5) / 983.0;
     }
     const auto& coefficients = kernel_->lane_coefficients();
     cxsim::lanes_word_of_mouth(*g, coefficients);
@@ -77,6 +86,7 @@ class Lanes : public ::testing::Test {
     cxsim::lanes_choose(*g, coefficients, ctx);  // does word of mouth again, brand by brand
     for (int b = 0; b < ctx.brands; ++b)
       EXPECT_EQ(std::memcmp(standalone->trust[b], g->trust[b], sizeof(g->trust[b])), 0) << "brand " << b;
+    cxsim::lanes_finish(*g, coefficients, ctx);
     std::vector<LaneResult> out;
     for (int e = 0; e < lanes; ++e) {
       LaneResult r{};
@@ -94,6 +104,12 @@ class Lanes : public ::testing::Test {
       r.trust_chosen = g->trust_chosen[e];
       r.chosen = g->chosen[e];
       r.values_weight_fx = g->values_weight_fx[e];
+      r.finish = {g->support[e], g->promoter[e],   g->detractor[e],   g->segment[e],
+                  g->salient[e], g->word_after[e], g->loyalty_out[e], g->commitment_out[e]};
+      r.wait = g->wait[e];
+      // The packed rows hold trust_out four brands to a word.
+      for (int b = 0; b < ctx.brands; ++b)
+        EXPECT_EQ((g->trust_packed[b / 4][e] >> (16 * (b % 4))) & 0xFFFF, g->trust_out[b][e]) << "brand " << b;
       out.push_back(r);
     }
     return out;

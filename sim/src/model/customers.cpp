@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstring>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -27,6 +28,8 @@ std::int8_t to_dev(double x) noexcept {
   return static_cast<std::int8_t>(std::clamp<long>(round_to_long(x * kDevScale), -127, 127));
 }
 std::uint16_t to_step(int t) noexcept { return t < 0 ? kNever : static_cast<std::uint16_t>(t); }
+
+static_assert(std::endian::native == std::endian::little, "the packed trust rows assume little-endian");
 
 /// Uniforms from raw Philox words, as CounterRng makes them.
 float word_to_float(std::uint32_t w) noexcept { return (static_cast<float>(w >> 9) + 0.5f) * 0x1.0p-23f; }
@@ -376,6 +379,11 @@ CXSIM_CLONES void lanes_finish(PurchaseLanes& g, const LaneCoefficients& c, cons
     const float side = side_of[e];
     g.segment[e] = side >= segment_threshold ? kShares : side <= -segment_threshold ? kOpposes : kNeutral;
     g.salient[e] = g.salience[e] >= salience_threshold;
+  }
+  for (int q = 0; 4 * q < c.brands; ++q) {
+    for (int e = 0; e < L; ++e) g.trust_packed[q][e] = 0;
+    for (int r = 0; r < 4 && 4 * q + r < c.brands; ++r)
+      for (int e = 0; e < L; ++e) g.trust_packed[q][e] |= std::uint64_t{g.trust_out[4 * q + r][e]} << (16 * r);
   }
 }
 
@@ -756,8 +764,14 @@ void CustomerKernel::purchase_lanes(Population& pop, const std::uint32_t* who, c
       ++base_delta[cb];
       --base_delta[static_cast<std::size_t>(current)];
     }
-    auto trust_row = pop.trust_of(i);
-    for (int b = 0; b < nb; ++b) trust_row[static_cast<std::size_t>(b)] = g.trust_out[b][e];
+    // Brand 4q + r's trust lands at byte 2 (4q + r) of the row (little-endian).
+    auto* trust_row = reinterpret_cast<unsigned char*>(pop.trust_of(i).data());
+    for (int q = 0; 4 * q < nb; ++q) {
+      if (nb - 4 * q >= 4)
+        std::memcpy(trust_row + 8 * q, &g.trust_packed[q][e], 8);
+      else
+        std::memcpy(trust_row + 8 * q, &g.trust_packed[q][e], static_cast<std::size_t>(nb - 4 * q) * 2);
+    }
     pop.commitment(i) = static_cast<std::uint8_t>(g.commitment_out[e]);
     pop.set_visible_state(i, {static_cast<std::uint16_t>(g.word_after[e]), static_cast<std::uint16_t>(g.word_before[e]),
                               static_cast<std::uint16_t>(t), static_cast<std::uint16_t>(g.loyalty_out[e])});

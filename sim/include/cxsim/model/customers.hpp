@@ -145,6 +145,10 @@ struct alignas(64) PurchaseLanes {
   alignas(64) std::int32_t commitment_out[kLanes];  ///< x 255
   alignas(64) double rate_d[kLanes];             ///< rate as double, for Timeline::next_purchases
   alignas(64) double wait[kLanes];               ///< Exp(1) draw: -log(wait_draw)
+  /// trust_out four brands to a word (brand 4q + r in bits 16r..16r+15 of
+  /// trust_packed[q]), as the record stores them, so that each purchaser's row is
+  /// written with a few 8-byte stores.
+  alignas(64) std::uint64_t trust_packed[kMaxBrands / 4][kLanes];
 };
 
 /// Model coefficients the lane functions read (CustomerKernel::lane_coefficients).
@@ -176,8 +180,9 @@ void lanes_choose(PurchaseLanes& g, const LaneCoefficients& c, const StepContext
 
 /// The experience of the purchase (support need, its resolution, the
 /// satisfaction class), the loyalty after it, the commitment, the new visible
-/// word, the purchaser's segment, and the Exp(1) draw of the wait to the next
-/// purchase, for lanes [0, lanes) of `g` after lanes_choose. Like
+/// word, the purchaser's segment, the Exp(1) draw of the wait to the next
+/// purchase, and the trust rows packed for the record, for the lanes of `g`
+/// after lanes_choose. Like
 /// lanes_choose, each lane does exactly what the rules do for one purchaser.
 void lanes_finish(PurchaseLanes& g, const LaneCoefficients& c, const StepContext& ctx) noexcept;
 
