@@ -705,9 +705,36 @@ void CustomerKernel::gather_lanes(const Population& pop, int t, const std::uint3
   }
 }
 
+void CustomerKernel::BatchCounts::clear(int brands, int cohorts) noexcept {
+  const auto nb = static_cast<std::size_t>(brands);
+  std::fill_n(brand, nb, 0);
+  std::fill_n(segment, nb, 0);
+  std::fill_n(switches, nb, 0);
+  std::fill_n(cohort, nb * static_cast<std::size_t>(cohorts), 0u);
+}
+
+void CustomerKernel::BatchCounts::add_to(Tally& tally, int brands, int cohorts) const {
+  constexpr std::uint64_t k16 = 0xFFFF, k32 = 0xFFFFFFFF;
+  for (int b = 0; b < brands; ++b) {
+    const auto j = static_cast<std::size_t>(b);
+    tally.purchases[j] += static_cast<std::int64_t>(brand[j] & k16);
+    tally.promoters[j] += static_cast<std::int64_t>((brand[j] >> 16) & k16);
+    tally.detractors[j] += static_cast<std::int64_t>((brand[j] >> 32) & k16);
+    tally.support_cases[j] += static_cast<std::int64_t>(brand[j] >> 48);
+    const auto acquired = static_cast<std::int64_t>(switches[j] & k32), lost = static_cast<std::int64_t>(switches[j] >> 32);
+    tally.acquisitions[j] += acquired;
+    tally.defections[j] += lost;
+    tally.base_delta[j] += acquired - lost;
+    for (int q = 0; q < kSegments; ++q)
+      tally.segment_purchases[static_cast<std::size_t>(q * brands) + j] += static_cast<std::int64_t>((segment[j] >> (16 * q)) & k16);
+  }
+  const auto n = static_cast<std::size_t>(brands) * static_cast<std::size_t>(cohorts);
+  for (std::size_t x = 0; x < n; ++x) tally.cohort_purchases[x] += cohort[x];
+}
+
 void CustomerKernel::purchase_lanes(Population& pop, const std::uint32_t* who, const int* at, int lanes,
                                     const std::uint32_t* const draws[4], const std::uint32_t* contacts,
-                                    const StepContext& ctx, Tally& tally) const {
+                                    const StepContext& ctx, BatchCounts& counts, Tally& tally) const {
   const int t = ctx.t;
   const int nb = ctx.brands;
   // 1. Gather each purchaser's record, its contacts' words as of last step
@@ -742,16 +769,10 @@ void CustomerKernel::purchase_lanes(Population& pop, const std::uint32_t* who, c
   // 3. The customers' new state and the tallies.
   // Everything the loop reads through a pointer is loaded into locals first:
   // the record's byte stores could alias any of it and force reloads.
-  std::int64_t* const purchases = tally.purchases.data();
-  std::int64_t* const promoters = tally.promoters.data();
-  std::int64_t* const detractors = tally.detractors.data();
-  std::int64_t* const support_cases = tally.support_cases.data();
-  std::int64_t* const acquisitions = tally.acquisitions.data();
-  std::int64_t* const defections = tally.defections.data();
-  std::int64_t* const base_delta = tally.base_delta.data();
-  std::int64_t* const cohort_purchases = tally.cohort_purchases.data();
-  std::int64_t* const segment_purchases = tally.segment_purchases.data();
-  const auto salient_row = static_cast<std::size_t>(kSalient * nb);
+  std::uint64_t* const by_brand = counts.brand;
+  std::uint64_t* const by_segment = counts.segment;
+  std::uint64_t* const switches = counts.switches;
+  std::uint32_t* const by_cohort = counts.cohort;
   std::int64_t values_weight_fx = 0;
   for (int e = 0; e < lanes; ++e) {
     const std::size_t i = who[at[e]];
@@ -759,10 +780,8 @@ void CustomerKernel::purchase_lanes(Population& pop, const std::uint32_t* who, c
     const int current = g.current[e];
     const auto cb = static_cast<std::size_t>(chosen);
     if (chosen != current) {
-      ++acquisitions[cb];
-      ++defections[static_cast<std::size_t>(current)];
-      ++base_delta[cb];
-      --base_delta[static_cast<std::size_t>(current)];
+      ++switches[cb];
+      switches[static_cast<std::size_t>(current)] += std::uint64_t{1} << 32;
     }
     // Brand 4q + r's trust lands at byte 2 (4q + r) of the row (little-endian).
     auto* trust_row = reinterpret_cast<unsigned char*>(pop.trust_of(i).data());
@@ -777,13 +796,10 @@ void CustomerKernel::purchase_lanes(Population& pop, const std::uint32_t* who, c
                               static_cast<std::uint16_t>(t), static_cast<std::uint16_t>(g.loyalty_out[e])});
     pop.next_event[i] = std::min(to_step(next[e]), static_cast<std::uint16_t>(g.exit_step[e]));
 
-    ++purchases[cb];
-    promoters[cb] += g.promoter[e];
-    detractors[cb] += g.detractor[e];
-    support_cases[cb] += g.support[e];
-    ++cohort_purchases[static_cast<std::size_t>(g.cohort[e] * nb) + cb];
-    ++segment_purchases[static_cast<std::size_t>(g.segment[e] * nb) + cb];
-    segment_purchases[salient_row + cb] += g.salient[e];
+    by_brand[cb] += 1 | (static_cast<std::uint64_t>(g.promoter[e]) << 16) |
+                    (static_cast<std::uint64_t>(g.detractor[e]) << 32) | (static_cast<std::uint64_t>(g.support[e]) << 48);
+    by_segment[cb] += (std::uint64_t{1} << (16 * g.segment[e])) | (static_cast<std::uint64_t>(g.salient[e]) << (16 * kSalient));
+    ++by_cohort[static_cast<std::size_t>(g.cohort[e] * nb) + cb];
     values_weight_fx += g.values_weight_fx[e];
     if (ctx.panel != nullptr && ctx.panel->contains(i))
       tally.panel.push_back({ctx.report_step, static_cast<std::uint32_t>(i), static_cast<std::uint8_t>(g.cohort[e]),
@@ -841,8 +857,13 @@ void CustomerKernel::run_batch(Population& pop, const std::uint32_t* who, int co
       buyers[count_buyers++] = e;
   }
   const std::uint32_t* const draws[4] = {x0, x1, x2, x3};
+  static_assert(kBatch < 0xFFFF, "BatchCounts has 16-bit fields");
+  BatchCounts counts;
+  const int cohorts = static_cast<int>(spec_.cohorts.size());
+  counts.clear(ctx.brands, cohorts);
   for (int first = 0; first < count_buyers; first += kLanes)
-    purchase_lanes(pop, who, buyers + first, std::min(kLanes, count_buyers - first), draws, contacts, ctx, tally);
+    purchase_lanes(pop, who, buyers + first, std::min(kLanes, count_buyers - first), draws, contacts, ctx, counts, tally);
+  counts.add_to(tally, ctx.brands, cohorts);
 }
 
 void CustomerKernel::process_range(Population& pop, std::size_t begin, std::size_t end, const StepContext& ctx,

@@ -250,12 +250,24 @@ class CustomerKernel {
   /// Processes the events of a batch whose contacts prefetch_batch computed.
   void run_batch(Population& pop, const std::uint32_t* who, int count, const std::uint32_t* contacts,
                  const StepContext& ctx, Tally& tally) const;
+  /// A batch's purchase counts, in 16-bit fields of 64-bit words so that a
+  /// purchase costs three or four increments instead of nine or thirteen (a
+  /// batch has fewer than 2^16 purchases); added to the Tally once per batch.
+  struct BatchCounts {
+    std::uint64_t brand[kMaxBrands];     ///< purchases | promoters << 16 | detractors << 32 | support cases << 48
+    std::uint64_t segment[kMaxBrands];   ///< by Segment: kOpposes, kNeutral, kShares, kSalient in bits 16 x segment
+    std::uint64_t switches[kMaxBrands];  ///< acquisitions | defections << 32
+    std::uint32_t cohort[kMaxCohorts * kMaxBrands];  ///< purchases, cohort x brands
+    void clear(int brands, int cohorts) noexcept;
+    void add_to(Tally& tally, int brands, int cohorts) const;
+  };
   /// Purchases of the batch members who[at[0..lanes)], lanes <= kLanes, processed
   /// in lockstep. `draws`: the x0..x3 words of the batch's purchase-stream
-  /// blocks (two per member); `contacts`: as prefetch_batch left them.
+  /// blocks (two per member); `contacts`: as prefetch_batch left them. Counts
+  /// go to `counts`, panel purchases and the values weight to `tally`.
   void purchase_lanes(Population& pop, const std::uint32_t* who, const int* at, int lanes,
                       const std::uint32_t* const draws[4], const std::uint32_t* contacts, const StepContext& ctx,
-                      Tally& tally) const;
+                      BatchCounts& counts, Tally& tally) const;
   void enter(Population& pop, std::size_t i, const StepContext& ctx, Tally& tally) const;
   [[nodiscard]] std::uint16_t exit_after(int after, CounterRng& rng) const;
   [[nodiscard]] std::uint8_t commitment(float salience, float trust, float alignment) const noexcept;
