@@ -119,14 +119,14 @@ Timeline::Timeline(const ScenarioSpec& spec)
 
 int Timeline::next_purchase(int after, double rate, double e) const noexcept {
   if (rate <= 0.0) return -1;
-  // Smallest t > after with rate * (cum(t + 1) - cum(after + 1)) >= e.
-  const double need = cum_demand_[static_cast<std::size_t>(after + 1)] + e / rate;
+  // Smallest t > after with rate * (cum(t + 1) - cum(after + 1)) >= e:
   // lower_bound over cum[after + 2 .. T] for need. Demand is piecewise
   // constant, so a guess from the demand in force is right or off by one;
   // a few probes of the real sums then give exactly the lower_bound.
   const std::size_t first = static_cast<std::size_t>(after + 2);
   const std::size_t end = cum_demand_.size();
-  if (first >= end) return -1;
+  if (first >= end) return -1;  // no step left (after >= T - 1)
+  const double need = cum_demand_[static_cast<std::size_t>(after + 1)] + e / rate;
   const double* cum = cum_demand_.data();
   const auto from = static_cast<std::size_t>(after + 1);  // first candidate step
   const double d = demand_[from];
