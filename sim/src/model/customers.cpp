@@ -29,6 +29,12 @@ std::int8_t to_dev(double x) noexcept {
 }
 std::uint16_t to_step(int t) noexcept { return t < 0 ? kNever : static_cast<std::uint16_t>(t); }
 
+/// Commitment (x 255): loyalty grounded in shared, believed values, which
+/// does not wear off between purchases.
+std::uint8_t commitment(float values_anchor, float salience, float trust, float alignment) noexcept {
+  return to_u8(values_anchor * salience * trust * std::max(0.0f, alignment));
+}
+
 static_assert(std::endian::native == std::endian::little, "the packed trust rows assume little-endian");
 
 /// Uniforms from raw Philox words, as CounterRng makes them.
@@ -370,8 +376,7 @@ CXSIM_CLONES void lanes_finish(PurchaseLanes& g, const LaneCoefficients& c, cons
     l = select(is_detractor != 0, l - c.loss_detractor * l,
                l + select(is_promoter != 0, c.gain_promoter, c.gain_passive) * (1.0f - l));
     g.loyalty_out[e] = static_cast<std::int32_t>(to_u16(l));
-    // Loyalty grounded in shared, believed values does not wear off between purchases.
-    g.commitment_out[e] = to_u8(c.values_anchor * g.salience[e] * g.trust_chosen[e] * std::max(0.0f, g.align[e]));
+    g.commitment_out[e] = commitment(c.values_anchor, g.salience[e], g.trust_chosen[e], g.align[e]);
     g.word_after[e] = g.chosen[e] | (sentiment << 6) | (static_cast<std::int32_t>(to_u8(g.trust_chosen[e])) << 8);
     g.support[e] = static_cast<std::int32_t>(need_q[e]);
     g.promoter[e] = is_promoter;
@@ -499,11 +504,6 @@ float CustomerKernel::loyalty_at(const Population& pop, std::size_t i, int t) co
   return v.loyalty / kUnit16 * fast_exp(idle * log_retention_[pop.commitment(i)]);
 }
 
-std::uint8_t CustomerKernel::commitment(float salience, float trust, float alignment) const noexcept {
-  // Loyalty grounded in shared, believed values does not wear off between purchases.
-  return to_u8(static_cast<float>(spec_.loyalty.values_anchor) * salience * trust * std::max(0.0f, alignment));
-}
-
 std::uint16_t CustomerKernel::exit_after(int after, CounterRng& rng) const {
   const double u = rng.uniform();
   const double rho = spec_.replacement_rate;
@@ -595,8 +595,8 @@ void CustomerKernel::init(Population& pop, std::size_t begin, std::size_t end, c
     for (int a0 = 0; a0 < count; a0 += kLanes) {
       const int lanes = std::min(kLanes, count - a0);
       InitialLanes g;
-      for (int e = 0; e < kLanes; ++e) {
-        const std::size_t i = first + static_cast<std::size_t>(a0 + std::min(e, lanes - 1));  // unused lanes repeat the last
+      for (int e = 0; e < kLanes; ++e) {  // unused lanes repeat the last customer
+        const std::size_t i = first + static_cast<std::size_t>(a0 + std::min(e, lanes - 1));
         float v[kMaxDimensions];
         values_at(pop, i, 0, v);
         for (int d = 0; d < pop.k; ++d) g.v[d][e] = v[d];
@@ -610,8 +610,7 @@ void CustomerKernel::init(Population& pop, std::size_t begin, std::size_t end, c
         const int a = a0 + e;
         const std::size_t i = first + static_cast<std::size_t>(a);
         const std::uint16_t loyalty = to_u16(static_cast<float>(loyalty_scale * word_to_double(state[4 * a + 2])));
-        // As commitment(): loyalty grounded in shared, believed values.
-        pop.commitment(i) = to_u8(anchor * g.s[e] * g.trust[e] * std::max(0.0f, g.align[e]));
+        pop.commitment(i) = commitment(anchor, g.s[e], g.trust[e], g.align[e]);
         const auto word =
             Visible{static_cast<std::uint8_t>(g.brand[e]), Sentiment::kNone, to_u8(g.trust[e])}.pack();
         pop.set_visible_state(i, {word, word, 0, loyalty});
@@ -700,8 +699,10 @@ void CustomerKernel::gather_lanes(const Population& pop, int t, const std::uint3
     g.rate[e] = pop.rate(i);
     g.exit_step[e] = pop.exit_step(i);
     const std::uint32_t* mine = contacts[e];
-    for (int j = 0; j < degree; ++j)
-      g.word[j][e] = VisibleState::word_for_readers(pop.visible_state(mine[static_cast<std::size_t>(j) * contact_stride]), t);
+    for (int j = 0; j < degree; ++j) {
+      const std::uint32_t contact = mine[static_cast<std::size_t>(j) * contact_stride];
+      g.word[j][e] = VisibleState::word_for_readers(pop.visible_state(contact), t);
+    }
   }
 }
 
@@ -721,12 +722,15 @@ void CustomerKernel::BatchCounts::add_to(Tally& tally, int brands, int cohorts) 
     tally.promoters[j] += static_cast<std::int64_t>((brand[j] >> 16) & k16);
     tally.detractors[j] += static_cast<std::int64_t>((brand[j] >> 32) & k16);
     tally.support_cases[j] += static_cast<std::int64_t>(brand[j] >> 48);
-    const auto acquired = static_cast<std::int64_t>(switches[j] & k32), lost = static_cast<std::int64_t>(switches[j] >> 32);
+    const auto acquired = static_cast<std::int64_t>(switches[j] & k32);
+    const auto lost = static_cast<std::int64_t>(switches[j] >> 32);
     tally.acquisitions[j] += acquired;
     tally.defections[j] += lost;
     tally.base_delta[j] += acquired - lost;
-    for (int q = 0; q < kSegments; ++q)
-      tally.segment_purchases[static_cast<std::size_t>(q * brands) + j] += static_cast<std::int64_t>((segment[j] >> (16 * q)) & k16);
+    for (int q = 0; q < kSegments; ++q) {
+      const auto n = static_cast<std::int64_t>((segment[j] >> (16 * q)) & k16);
+      tally.segment_purchases[static_cast<std::size_t>(q * brands) + j] += n;
+    }
   }
   const auto n = static_cast<std::size_t>(brands) * static_cast<std::size_t>(cohorts);
   for (std::size_t x = 0; x < n; ++x) tally.cohort_purchases[x] += cohort[x];
@@ -797,8 +801,10 @@ void CustomerKernel::purchase_lanes(Population& pop, const std::uint32_t* who, c
     pop.next_event[i] = std::min(to_step(next[e]), static_cast<std::uint16_t>(g.exit_step[e]));
 
     by_brand[cb] += 1 | (static_cast<std::uint64_t>(g.promoter[e]) << 16) |
-                    (static_cast<std::uint64_t>(g.detractor[e]) << 32) | (static_cast<std::uint64_t>(g.support[e]) << 48);
-    by_segment[cb] += (std::uint64_t{1} << (16 * g.segment[e])) | (static_cast<std::uint64_t>(g.salient[e]) << (16 * kSalient));
+                    (static_cast<std::uint64_t>(g.detractor[e]) << 32) |
+                    (static_cast<std::uint64_t>(g.support[e]) << 48);
+    by_segment[cb] +=
+        (std::uint64_t{1} << (16 * g.segment[e])) | (static_cast<std::uint64_t>(g.salient[e]) << (16 * kSalient));
     ++by_cohort[static_cast<std::size_t>(g.cohort[e] * nb) + cb];
     values_weight_fx += g.values_weight_fx[e];
     if (ctx.panel != nullptr && ctx.panel->contains(i))
@@ -824,8 +830,10 @@ void CustomerKernel::prefetch_batch(const Population& pop, const std::uint32_t* 
     if (!one_line) __builtin_prefetch(pop.record(i) + pop.stride - 1);
     __builtin_prefetch(pop.visible.data() + (i >= half ? i - half : 0));
     __builtin_prefetch(pop.visible.data() + std::min(i + half, last));
-    for (std::uint64_t far = rewired[e]; far != 0; far &= far - 1)
-      __builtin_prefetch(pop.visible.data() + contacts[static_cast<std::size_t>(std::countr_zero(far)) * kBatch + static_cast<std::size_t>(e)]);
+    for (std::uint64_t far = rewired[e]; far != 0; far &= far - 1) {
+      const auto slot = static_cast<std::size_t>(std::countr_zero(far));
+      __builtin_prefetch(pop.visible.data() + contacts[slot * kBatch + static_cast<std::size_t>(e)]);
+    }
   }
 }
 
@@ -861,8 +869,10 @@ void CustomerKernel::run_batch(Population& pop, const std::uint32_t* who, int co
   BatchCounts counts;
   const int cohorts = static_cast<int>(spec_.cohorts.size());
   counts.clear(ctx.brands, cohorts);
-  for (int first = 0; first < count_buyers; first += kLanes)
-    purchase_lanes(pop, who, buyers + first, std::min(kLanes, count_buyers - first), draws, contacts, ctx, counts, tally);
+  for (int first = 0; first < count_buyers; first += kLanes) {
+    const int lanes = std::min(kLanes, count_buyers - first);
+    purchase_lanes(pop, who, buyers + first, lanes, draws, contacts, ctx, counts, tally);
+  }
   counts.add_to(tally, ctx.brands, cohorts);
 }
 

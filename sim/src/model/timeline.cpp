@@ -18,12 +18,13 @@ std::vector<float> powers(double base, int n) {
   }
   return out;
 }
+
 /// The common case of next_purchase for count <= 64 lanes: the purchase falls
 /// in the run of steps with the demand in force at `from`. Sets out[l] for
 /// those lanes and returns a mask of the lanes left to the general case (bit l).
-CXSIM_CLONES std::uint64_t next_in_run(const double* cum, std::size_t end, std::size_t from, double demand, double inv_demand,
-                                       std::size_t run_end, const double* rate, const double* e, int count,
-                                       std::int32_t* out) noexcept {
+CXSIM_CLONES std::uint64_t next_in_run(const double* cum, std::size_t end, std::size_t from, double demand,
+                                       double inv_demand, std::size_t run_end, const double* rate, const double* e,
+                                       int count, std::int32_t* out) noexcept {
   constexpr int kMax = 64;
   const auto first = static_cast<std::int64_t>(from) + 1, last = static_cast<std::int64_t>(end) - 1;
   const double c0 = cum[from];
@@ -156,11 +157,8 @@ int Timeline::next_purchase(int after, double rate, double e) const noexcept {
   return static_cast<int>(lo) - 1;
 }
 
-}  // namespace cxsim
-
-namespace cxsim {
-
-void Timeline::next_purchases(int after, const double* rate, const double* e, int count, std::int32_t* out) const noexcept {
+void Timeline::next_purchases(int after, const double* rate, const double* e, int count,
+                              std::int32_t* out) const noexcept {
   const auto from = static_cast<std::size_t>(after + 1);
   const std::size_t end = cum_demand_.size();
   if (from + 1 >= end) {  // no step left

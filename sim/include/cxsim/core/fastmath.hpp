@@ -56,8 +56,8 @@ namespace cxsim {
   hx &= 0x000FFFFF;
   const std::int32_t i = (hx + 0x95F64) & 0x100000;
   // m, or m / 2 when m >= sqrt(2)
-  const double m = std::bit_cast<double>((static_cast<std::uint64_t>(static_cast<std::uint32_t>(hx | (i ^ 0x3FF00000))) << 32) |
-                                         (bits & 0xFFFFFFFFull));
+  const auto high = static_cast<std::uint64_t>(static_cast<std::uint32_t>(hx | (i ^ 0x3FF00000)));
+  const double m = std::bit_cast<double>((high << 32) | (bits & 0xFFFFFFFFull));
   k += i >> 20;
   const double f = m - 1.0;
   const double s = f / (2.0 + f);

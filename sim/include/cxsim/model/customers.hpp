@@ -182,8 +182,8 @@ void lanes_choose(PurchaseLanes& g, const LaneCoefficients& c, const StepContext
 /// satisfaction class), the loyalty after it, the commitment, the new visible
 /// word, the purchaser's segment, the Exp(1) draw of the wait to the next
 /// purchase, and the trust rows packed for the record, for the lanes of `g`
-/// after lanes_choose. Like
-/// lanes_choose, each lane does exactly what the rules do for one purchaser.
+/// after lanes_choose. Like lanes_choose, each lane does exactly what the
+/// rules do for one purchaser.
 void lanes_finish(PurchaseLanes& g, const LaneCoefficients& c, const StepContext& ctx) noexcept;
 
 /// Applies the model's customer rules. Holds references to the immutable spec,
@@ -270,7 +270,6 @@ class CustomerKernel {
                       BatchCounts& counts, Tally& tally) const;
   void enter(Population& pop, std::size_t i, const StepContext& ctx, Tally& tally) const;
   [[nodiscard]] std::uint16_t exit_after(int after, CounterRng& rng) const;
-  [[nodiscard]] std::uint8_t commitment(float salience, float trust, float alignment) const noexcept;
 
   const ScenarioSpec& spec_;
   const Timeline& timeline_;

@@ -29,9 +29,6 @@ class SmallWorld {
       : key_(splitmix64(seed ^ 0x6E6574776F726B21ull)), n_(n), degree_(degree),
         threshold_(rewire >= 1.0 ? 0xFFFFFFFFull + 1 : static_cast<std::uint64_t>(rewire * 4294967296.0)) {}
 
-  /// Largest degree contacts_many handles.
-  static constexpr int kMaxSlots = 64;
-
   [[nodiscard]] int degree() const noexcept { return degree_; }
 
   /// Writes the `degree()` contacts of customer i to `out`; returns a bit mask
