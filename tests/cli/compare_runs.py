@@ -2,7 +2,10 @@
 """Assert that results files hold bit-identical runs (only timestamps and the
 thread count and command line may differ).
 
-Usage: /usr/bin/python3 compare_runs.py A.h5 B.h5 [C.h5 ...]
+Usage: /usr/bin/python3 compare_runs.py [--also-ignore NAME ...] A.h5 B.h5 [C.h5 ...]
+
+--also-ignore NAME: an attribute that may differ too (e.g. build_type when
+comparing two builds).
 """
 import sys
 
@@ -55,4 +58,10 @@ def main(paths):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    args = sys.argv[1:]
+    while len(args) >= 2 and args[0] == "--also-ignore":
+        MAY_DIFFER.add(args[1])
+        args = args[2:]
+    if len(args) < 2:
+        sys.exit(__doc__)
+    sys.exit(main(args))
