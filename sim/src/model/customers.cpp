@@ -427,16 +427,8 @@ void Tally::clear() {
 
 CustomerKernel::CustomerKernel(const ScenarioSpec& spec, const Timeline& timeline, const SmallWorld& network)
     : spec_(spec), timeline_(timeline), network_(network),
-      beta_life_(static_cast<float>(spec.choice.beta_life)),
       beta_time_(static_cast<float>(spec.choice.beta_time)),
-      beta_money_(static_cast<float>(spec.choice.beta_money)),
-      beta_social_(static_cast<float>(spec.choice.beta_social)),
-      beta_wom_(static_cast<float>(spec.choice.beta_wom)),
-      hypocrisy_(static_cast<float>(spec.trust.hypocrisy_threshold)),
-      inv_credible_range_(static_cast<float>(1.0 / (1.0 - spec.trust.hypocrisy_threshold))),
-      gain_promoter_(static_cast<float>(spec.loyalty.gain_promoter)),
-      gain_passive_(static_cast<float>(spec.loyalty.gain_passive)),
-      loss_detractor_(static_cast<float>(spec.loyalty.loss_detractor)) {
+      beta_money_(static_cast<float>(spec.choice.beta_money)) {
   double cum = 0.0;
   for (const auto& c : spec.cohorts) cohort_cum_.push_back(cum += c.fraction);
   for (std::size_t b = 0; b < spec.brands.size(); ++b)
@@ -444,11 +436,11 @@ CustomerKernel::CustomerKernel(const ScenarioSpec& spec, const Timeline& timelin
   lanes_.brands = static_cast<int>(spec.brands.size());
   lanes_.k = spec.k();
   lanes_.degree = network.degree();
-  lanes_.beta_life = beta_life_;
-  lanes_.beta_social = beta_social_;
-  lanes_.beta_wom = beta_wom_;
-  lanes_.hypocrisy = hypocrisy_;
-  lanes_.inv_credible_range = inv_credible_range_;
+  lanes_.beta_life = static_cast<float>(spec.choice.beta_life);
+  lanes_.beta_social = static_cast<float>(spec.choice.beta_social);
+  lanes_.beta_wom = static_cast<float>(spec.choice.beta_wom);
+  lanes_.hypocrisy = static_cast<float>(spec.trust.hypocrisy_threshold);
+  lanes_.inv_credible_range = static_cast<float>(1.0 / (1.0 - spec.trust.hypocrisy_threshold));
   lanes_.wom_rate = static_cast<float>(spec.trust.wom_rate);
   lanes_.learn_rate = static_cast<float>(spec.trust.learn_rate);
   const auto& ex = spec.experience;
@@ -461,31 +453,14 @@ CustomerKernel::CustomerKernel(const ScenarioSpec& spec, const Timeline& timelin
   lanes_.detractor_by_outcome[1] = ex.detractor_unresolved;
   lanes_.detractor_by_outcome[2] = ex.detractor_resolved;
   lanes_.after_switch = static_cast<float>(spec.loyalty.after_switch);
-  lanes_.gain_promoter = gain_promoter_;
-  lanes_.gain_passive = gain_passive_;
-  lanes_.loss_detractor = loss_detractor_;
+  lanes_.gain_promoter = static_cast<float>(spec.loyalty.gain_promoter);
+  lanes_.gain_passive = static_cast<float>(spec.loyalty.gain_passive);
+  lanes_.loss_detractor = static_cast<float>(spec.loyalty.loss_detractor);
   lanes_.values_anchor = static_cast<float>(spec.loyalty.values_anchor);
   log_survival_ = spec.replacement_rate > 0.0 && spec.replacement_rate < 1.0 ? std::log1p(-spec.replacement_rate) : 0.0;
   for (std::size_t c = 0; c < log_retention_.size(); ++c)
     log_retention_[c] = static_cast<float>(
         std::log1p(-spec.loyalty.decay * (1.0 - static_cast<double>(static_cast<float>(c) / 255.0f))));
-}
-
-float CustomerKernel::base_utility(float alignment, float trust, float salience, const float w[3],
-                                   const BrandView& brand, float* parts) const noexcept {
-  // A stance the customer shares counts only as far as it is believed, and a
-  // disbelieved one reads as hypocrisy; a stance the customer opposes counts
-  // against the brand in full.
-  const float credit = alignment > 0.0f ? (trust - hypocrisy_) * inv_credible_range_ : 1.0f;
-  const float life = beta_life_ * w[0] * salience * alignment * credit;
-  const float time = beta_time_ * w[1] * brand.time_cost;
-  const float money = beta_money_ * w[2] * brand.money;
-  if (parts != nullptr) {
-    parts[0] = life;
-    parts[1] = time;
-    parts[2] = money;
-  }
-  return life - time - money;
 }
 
 void CustomerKernel::values_at(const Population& pop, std::size_t i, int t, float* out) const {

@@ -105,17 +105,4 @@ template <class T>
   return below;
 }
 
-/// Draws an index in [0, n) with probability proportional to exp(utility[b]),
-/// by inverting the cumulative distribution with the uniform u in (0, 1)
-/// (utilities shifted by their maximum). n <= 64.
-[[nodiscard]] inline int choose_logit(const float* utility, int n, float u) noexcept {
-  float cum[64];
-  float top = utility[0];
-  for (int b = 1; b < n; ++b) top = std::max(top, utility[b]);
-  for (int b = 0; b < n; ++b) cum[b] = fast_exp(utility[b] - top);
-  float total = 0.0f;
-  for (int b = 0; b < n; ++b) cum[b] = total += cum[b];
-  return std::min(pick(cum, n, u * total), n - 1);
-}
-
 }  // namespace cxsim

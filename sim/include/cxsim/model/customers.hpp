@@ -225,13 +225,6 @@ class CustomerKernel {
   /// decay x (1 - commitment) per step.
   [[nodiscard]] float loyalty_at(const Population& pop, std::size_t i, int t) const;
 
-  /// The part of utility that does not depend on loyalty, contacts or leads:
-  /// life (values alignment, shared stances credited by trust) - time (effort,
-  /// hassle) - money (price).
-  /// `parts` (optional) receives the life, time and money terms (before their signs).
-  [[nodiscard]] float base_utility(float alignment, float trust, float salience, const float w[3],
-                                   const BrandView& brand, float* parts = nullptr) const noexcept;
-
  private:
   /// Draws the lasting attributes and the exit step of customer i, born at step
   /// t; returns the Exp(1) draw that decides its first purchase step
@@ -275,11 +268,9 @@ class CustomerKernel {
   const Timeline& timeline_;
   const SmallWorld& network_;
   std::vector<double> cohort_cum_;
-  float beta_life_, beta_time_, beta_money_, beta_social_, beta_wom_;
-  float hypocrisy_, inv_credible_range_;
-  float gain_promoter_, gain_passive_, loss_detractor_;
+  float beta_time_, beta_money_;  ///< for the brand terms of the step context (prepare)
   std::array<std::uint16_t, kMaxBrands> initial_trust_{};  ///< x 65535
-  LaneCoefficients lanes_{};  ///< what lanes_choose reads, from the spec and network
+  LaneCoefficients lanes_{};  ///< what the lane functions read, from the spec and network
   double log_survival_ = 0.0;  ///< ln(1 - replacement_rate), for replacement rates in (0, 1)
   std::array<float, 256> log_retention_{};  ///< ln(1 - decay x (1 - c / 255)) for commitment c (x 255)
 };
