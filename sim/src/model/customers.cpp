@@ -162,7 +162,37 @@ struct ContactWords {
       }
 }
 
-}  // namespace
+/// Alignment of each lane's values v with brand b's stance: the sum over
+/// dimensions in dimension order.
+[[gnu::always_inline]] inline void alignment_lanes(const StepContext& ctx, int k, int brands, int b,
+                                                   const float (*v)[kLanes], float* al) noexcept {
+  for (int e = 0; e < kLanes; ++e) al[e] = 0.0f;
+  for (int d = 0; d < k; ++d) {
+    const float stance = ctx.stance_by_dim[static_cast<std::size_t>(d * brands + b)];
+    for (int e = 0; e < kLanes; ++e) al[e] += stance * v[d][e];
+  }
+}
+
+/// Logit choice per lane over `brands` utilities u[b][e], by inverting the
+/// cumulative distribution (utilities shifted by their maximum) with the
+/// uniform draw[e]. Leaves the cumulative sums in u.
+[[gnu::always_inline]] inline void logit_lanes(float (*u)[kLanes], int brands, const float* draw,
+                                               std::int32_t* chosen) noexcept {
+  alignas(64) float top[kLanes], total[kLanes];
+  for (int e = 0; e < kLanes; ++e) {
+    top[e] = u[0][e];
+    total[e] = 0.0f;
+    chosen[e] = 0;
+  }
+  for (int b = 1; b < brands; ++b)
+    for (int e = 0; e < kLanes; ++e) top[e] = std::max(top[e], u[b][e]);
+  for (int b = 0; b < brands; ++b)
+    for (int e = 0; e < kLanes; ++e) u[b][e] = total[e] += fast_exp(u[b][e] - top[e]);  // now cumulative
+  for (int e = 0; e < kLanes; ++e) total[e] = draw[e] * total[e];  // now the target
+  for (int b = 0; b < brands; ++b)
+    for (int e = 0; e < kLanes; ++e) chosen[e] += u[b][e] <= total[e];
+  for (int e = 0; e < kLanes; ++e) chosen[e] = std::min(chosen[e], brands - 1);
+}
 
 /// The initial brand choice of kLanes new customers, one per lane: the base
 /// utilities (values alignment credited by the initial trust, effort, price)
@@ -182,15 +212,11 @@ CXSIM_CLONES void lanes_initial_choice(InitialLanes& g, const LaneCoefficients& 
                                        const StepContext& ctx) noexcept {
   constexpr int L = kLanes;
   const int nb = c.brands;
-  alignas(64) float u[kMaxBrands][L], align[kMaxBrands][L], life_scale[L], top[L], total[L], target[L];
+  alignas(64) float u[kMaxBrands][L], align[kMaxBrands][L], life_scale[L];
   for (int e = 0; e < L; ++e) life_scale[e] = c.beta_life * g.w[0][e] * g.s[e];
   for (int b = 0; b < nb; ++b) {
     const auto j = static_cast<std::size_t>(b);
-    for (int e = 0; e < L; ++e) align[b][e] = 0.0f;
-    for (int d = 0; d < c.k; ++d) {
-      const float stance = ctx.stance_by_dim[static_cast<std::size_t>(d * nb + b)];
-      for (int e = 0; e < L; ++e) align[b][e] += stance * g.v[d][e];
-    }
+    alignment_lanes(ctx, c.k, nb, b, g.v, align[b]);
     const float credit_shared = (initial_trust[j] - c.hypocrisy) * c.inv_credible_range;
     const float time_term = ctx.time_term[j], money_term = ctx.money_term[j];
     for (int e = 0; e < L; ++e) {
@@ -198,28 +224,19 @@ CXSIM_CLONES void lanes_initial_choice(InitialLanes& g, const LaneCoefficients& 
       u[b][e] = life_scale[e] * align[b][e] * credit - g.w[1][e] * time_term - g.w[2][e] * money_term;
     }
   }
-  // choose_logit, lane by lane.
+  logit_lanes(u, nb, g.choice_draw, g.brand);
   for (int e = 0; e < L; ++e) {
-    top[e] = u[0][e];
-    total[e] = 0.0f;
-    g.brand[e] = 0;
     g.align[e] = 0.0f;
     g.trust[e] = 0.0f;
   }
-  for (int b = 1; b < nb; ++b)
-    for (int e = 0; e < L; ++e) top[e] = std::max(top[e], u[b][e]);
-  for (int b = 0; b < nb; ++b)
-    for (int e = 0; e < L; ++e) u[b][e] = total[e] += fast_exp(u[b][e] - top[e]);
-  for (int e = 0; e < L; ++e) target[e] = g.choice_draw[e] * total[e];
-  for (int b = 0; b < nb; ++b)
-    for (int e = 0; e < L; ++e) g.brand[e] += u[b][e] <= target[e];
-  for (int e = 0; e < L; ++e) g.brand[e] = std::min(g.brand[e], nb - 1);
   for (int b = 0; b < nb; ++b)
     for (int e = 0; e < L; ++e) {
       g.align[e] = select(g.brand[e] == b, align[b][e], g.align[e]);
       g.trust[e] = select(g.brand[e] == b, initial_trust[b], g.trust[e]);
     }
 }
+
+}  // namespace
 
 CXSIM_CLONES void lanes_word_of_mouth(PurchaseLanes& g, const LaneCoefficients& c) noexcept {
   ContactWords w;
@@ -266,11 +283,7 @@ CXSIM_CLONES void lanes_choose(PurchaseLanes& g, const LaneCoefficients& c, cons
     const float* net = g.net[b];
     const float* tr = g.trust[b];
     float* al = align[b];
-    for (int e = 0; e < L; ++e) al[e] = 0.0f;
-    for (int d = 0; d < c.k; ++d) {
-      const float stance = ctx.stance_by_dim[static_cast<std::size_t>(d * nb + b)];
-      for (int e = 0; e < L; ++e) al[e] += stance * g.v[d][e];
-    }
+    alignment_lanes(ctx, c.k, nb, b, g.v, al);
     const float time_term = ctx.time_term[bj], money_term = ctx.money_term[bj], bonus = ctx.loyalty_bonus[bj];
     const float lift_ambassador = ctx.lead_lift[2 * bj], lift_marketing = ctx.lead_lift[2 * bj + 1];
     for (int e = 0; e < L; ++e) {
@@ -292,27 +305,12 @@ CXSIM_CLONES void lanes_choose(PurchaseLanes& g, const LaneCoefficients& c, cons
       u[b][e] = x;
     }
   }
-  // Logit choice, by inverting the cumulative distribution (choose_logit per lane).
-  alignas(64) float top[L], total[L];
+  logit_lanes(u, nb, g.choice_draw, g.chosen);
   for (int e = 0; e < L; ++e) {
-    top[e] = u[0][e];
-    total[e] = 0.0f;
-  }
-  for (int b = 1; b < nb; ++b)
-    for (int e = 0; e < L; ++e) top[e] = std::max(top[e], u[b][e]);
-  for (int b = 0; b < nb; ++b)
-    for (int e = 0; e < L; ++e) u[b][e] = total[e] += fast_exp(u[b][e] - top[e]);  // now cumulative
-  alignas(64) float target[L];
-  for (int e = 0; e < L; ++e) {
-    target[e] = g.choice_draw[e] * total[e];
-    g.chosen[e] = 0;
     g.action[e] = 0.0f;
     g.align[e] = 0.0f;
     g.trust_chosen[e] = 0.0f;
   }
-  for (int b = 0; b < nb; ++b)
-    for (int e = 0; e < L; ++e) g.chosen[e] += u[b][e] <= target[e];
-  for (int e = 0; e < L; ++e) g.chosen[e] = std::min(g.chosen[e], nb - 1);
   // Experience reveals what the chosen brand really does: trust moves toward its action.
   for (int b = 0; b < nb; ++b) {
     const float action = ctx.action[static_cast<std::size_t>(b)];
@@ -349,7 +347,6 @@ CXSIM_CLONES void lanes_finish(PurchaseLanes& g, const LaneCoefficients& c, cons
     quality_d[e] = quality[e];
   }
   for (int e = 0; e < L; ++e) g.wait[e] = -log_positive(g.wait_draw[e]);
-  for (int e = 0; e < L; ++e) g.rate_d[e] = g.rate[e];
   alignas(64) std::int64_t detractor_q[L], promoter_q[L], need_q[L];
   const double d0 = c.detractor_by_outcome[0], d1 = c.detractor_by_outcome[1], d2 = c.detractor_by_outcome[2];
   const double p0 = c.promoter_by_outcome[0], p1 = c.promoter_by_outcome[1], p2 = c.promoter_by_outcome[2];
@@ -645,7 +642,8 @@ void CustomerKernel::gather_lanes(const Population& pop, int t, const std::uint3
       g.salience_mean[e] = 0.0f;
       g.salience_dev[e] = g.weight[0][e] = g.weight[1][e] = g.weight[2][e] = g.loyalty_in[e] = g.idle[e] =
           g.current[e] = 0;
-      g.log_retention[e] = g.lead_draw[e] = g.choice_draw[e] = g.rate[e] = 0.0f;
+      g.log_retention[e] = g.lead_draw[e] = g.choice_draw[e] = 0.0f;
+      g.rate[e] = 0.0;
       g.exit_step[e] = g.cohort[e] = g.word_before[e] = 0;
       g.need_draw[e] = g.resolve_draw[e] = g.outcome_draw[e] = g.wait_draw[e] = 0.5;
       continue;
@@ -743,7 +741,7 @@ void CustomerKernel::purchase_lanes(Population& pop, const std::uint32_t* who, c
   lanes_choose(g, lanes_, ctx);
   lanes_finish(g, lanes_, ctx);
   std::int32_t next[kLanes];
-  timeline_.next_purchases(t, g.rate_d, g.wait, lanes, next);
+  timeline_.next_purchases(t, g.rate, g.wait, lanes, next);
 
   // 3. The customers' new state and the tallies.
   // Everything the loop reads through a pointer is loaded into locals first:

@@ -112,7 +112,7 @@ struct alignas(64) PurchaseLanes {
   alignas(64) float lead_draw[kLanes];
   alignas(64) float choice_draw[kLanes];
   // Gathered for the finish (lanes_finish and the writes after it).
-  alignas(64) float rate[kLanes];                  ///< purchase rate
+  alignas(64) double rate[kLanes];                 ///< purchase rate (the record's float, for Timeline::next_purchases)
   alignas(64) std::int32_t exit_step[kLanes];
   alignas(64) std::int32_t cohort[kLanes];
   alignas(64) std::int32_t word_before[kLanes];    ///< own visible word before the purchase
@@ -143,7 +143,6 @@ struct alignas(64) PurchaseLanes {
   alignas(64) std::int32_t word_after[kLanes];   ///< new visible word
   alignas(64) std::int32_t loyalty_out[kLanes];  ///< loyalty after the purchase x 65535
   alignas(64) std::int32_t commitment_out[kLanes];  ///< x 255
-  alignas(64) double rate_d[kLanes];             ///< rate as double, for Timeline::next_purchases
   alignas(64) double wait[kLanes];               ///< Exp(1) draw: -log(wait_draw)
   /// trust_out four brands to a word (brand 4q + r in bits 16r..16r+15 of
   /// trust_packed[q]), as the record stores them, so that each purchaser's row is
