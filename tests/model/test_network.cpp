@@ -1,9 +1,10 @@
-// The small-world network: contacts() is the definition, contacts_many() the
-// batch form the kernel uses (slot-major); they must agree slot for slot.
+// The small-world network. contacts_many() gives a whole batch slot-major (the
+// kernel's form) and contacts() one customer; a customer's contacts must not
+// depend on the batch it is in, and they must follow the lattice and the
+// rewiring probability.
 #include <gtest/gtest.h>
 
 #include <cstdint>
-#include <set>
 #include <vector>
 
 #include "cxsim/model/network.hpp"

@@ -32,34 +32,19 @@ class SmallWorld {
   [[nodiscard]] int degree() const noexcept { return degree_; }
 
   /// Writes the `degree()` contacts of customer i to `out`; returns a bit mask
-  /// of the slots that were rewired (slots >= 64 are not flagged).
+  /// of the slots that were rewired (bit j for slot j; degrees are at most 64).
   std::uint64_t contacts(std::size_t i, std::uint32_t* out) const noexcept {
-    const int half = degree_ / 2;
+    const auto who = static_cast<std::uint32_t>(i);
     std::uint64_t rewired = 0;
-    if (threshold_ == 0) {
-      for (int j = 0; j < degree_; ++j) out[j] = lattice(i, j, half);
-      return 0;
-    }
-    const std::uint64_t first = static_cast<std::uint64_t>(i) * static_cast<std::uint64_t>(degree_);
-    for (int j = 0; j < degree_; ++j) {
-      const std::uint64_t h = splitmix64(key_ + (first + static_cast<std::uint64_t>(j) + 1) * 0x9E3779B97F4A7C15ull);
-      if ((h >> 32) < threshold_) {
-        // Uniform over the n-1 other customers (Lemire's multiply-shift).
-        auto other = static_cast<std::size_t>(((h & 0xFFFFFFFFull) * (n_ - 1)) >> 32);
-        out[j] = static_cast<std::uint32_t>(other >= i ? other + 1 : other);
-        rewired |= std::uint64_t{1} << (j & 63);
-      } else {
-        out[j] = lattice(i, j, half);
-      }
-    }
+    contacts_many(&who, 1, out, 1, &rewired);
     return rewired;
   }
 
-  /// contacts() of customers who[0..count), slot-major:
-  /// contact j of customer e goes to out[j x stride + e], and the mask
-  /// contacts() returns to rewired[e]. The same results, computed without
-  /// branches and customer by customer in the inner loop, so that the compiler
-  /// works out many customers' slots side by side (vector instructions).
+  /// contacts() of customers who[0..count), slot-major: contact j of customer
+  /// e goes to out[j x stride + e], and the mask contacts() returns to
+  /// rewired[e]. Without branches and customer by customer in the inner loop,
+  /// so that the compiler works out many customers' slots side by side
+  /// (vector instructions) when the kernel asks for a whole batch.
   [[gnu::always_inline]] void contacts_many(const std::uint32_t* who, int count, std::uint32_t* out, std::size_t stride,
                                             std::uint64_t* rewired) const noexcept {
     // Members in locals: the stores to `out` could otherwise alias them.
@@ -77,6 +62,7 @@ class SmallWorld {
         const std::uint64_t i = who[e];
         const std::uint64_t h = splitmix64(key + (i * d + static_cast<std::uint64_t>(j) + 1) * 0x9E3779B97F4A7C15ull);
         const bool redirected = (h >> 32) < threshold;
+        // Uniform over the n - 1 other customers (Lemire's multiply-shift).
         std::uint64_t other = ((h & 0xFFFFFFFFull) * others) >> 32;
         other += other >= i ? 1 : 0;
         std::int64_t near = static_cast<std::int64_t>(i) + offset;
@@ -89,15 +75,6 @@ class SmallWorld {
   }
 
  private:
-  [[nodiscard]] std::uint32_t lattice(std::size_t i, int slot, int half) const noexcept {
-    const std::ptrdiff_t offset = slot < half ? slot - half : slot - half + 1;
-    auto j = static_cast<std::ptrdiff_t>(i) + offset;
-    const auto n = static_cast<std::ptrdiff_t>(n_);
-    if (j < 0) j += n;
-    if (j >= n) j -= n;
-    return static_cast<std::uint32_t>(j);
-  }
-
   std::uint64_t key_;
   std::size_t n_;
   int degree_;
