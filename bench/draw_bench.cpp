@@ -3,11 +3,12 @@
 //    (CustomerKernel::process_range finds no event), i.e. the cost every
 //    customer pays every step; items are customer-steps.
 //  - BM_NextPurchase: the purchase stream's Philox block and the next purchase
-//    step sampled from cumulative demand (Timeline::next_purchase), as after
-//    every purchase; items are purchases.
+//    step sampled from cumulative demand (Timeline::next_purchases, 16 at a
+//    time as in the kernel), as after every purchase; items are purchases.
 
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "common.hpp"
@@ -46,10 +47,20 @@ void BM_NextPurchase(benchmark::State& state, bool serial) {
   const int t = 10;
   for (auto _ : state) {
     over(pop.n, serial, threads, [&](std::size_t b, std::size_t e) {
-      for (std::size_t i = b; i < e; ++i) {
-        cxsim::CounterRng rng(parts.spec.seed, cxsim::Stream::kPurchase, static_cast<std::uint32_t>(t), i);
-        for (int j = 0; j < 5; ++j) benchmark::DoNotOptimize(rng.next_u32());
-        next[i] = static_cast<std::uint16_t>(parts.timeline.next_purchase(t, pop.rate(i), rng.exponential()));
+      // As the kernel does: the steps of a group of kLanes purchases side by side.
+      double rate[cxsim::kLanes], wait[cxsim::kLanes];
+      std::int32_t step[cxsim::kLanes];
+      for (std::size_t first = b; first < e; first += cxsim::kLanes) {
+        const int lanes = static_cast<int>(std::min<std::size_t>(cxsim::kLanes, e - first));
+        for (int l = 0; l < lanes; ++l) {
+          const std::size_t i = first + static_cast<std::size_t>(l);
+          cxsim::CounterRng rng(parts.spec.seed, cxsim::Stream::kPurchase, static_cast<std::uint32_t>(t), i);
+          for (int j = 0; j < 5; ++j) benchmark::DoNotOptimize(rng.next_u32());
+          rate[l] = pop.rate(i);
+          wait[l] = rng.exponential();
+        }
+        parts.timeline.next_purchases(t, rate, wait, lanes, step);
+        for (int l = 0; l < lanes; ++l) next[first + static_cast<std::size_t>(l)] = static_cast<std::uint16_t>(step[l]);
       }
     });
     benchmark::ClobberMemory();

@@ -19,9 +19,11 @@ std::vector<float> powers(double base, int n) {
   return out;
 }
 
-/// The common case of next_purchase for count <= 64 lanes: the purchase falls
-/// in the run of steps with the demand in force at `from`. Sets out[l] for
-/// those lanes and returns a mask of the lanes left to the general case (bit l).
+/// The common case of next_purchase for count <= 64 lanes that share `from`:
+/// the purchase falls in the run of steps with the demand in force at `from`
+/// (demand is piecewise constant), where a guess from that demand is right or
+/// one off. Sets out[l] for those lanes and returns a mask of the lanes left
+/// to the general case (bit l): other runs, a rate of 0, or a check failed.
 CXSIM_CLONES std::uint64_t next_in_run(const double* cum, std::size_t end, std::size_t from, double demand,
                                        double inv_demand, std::size_t run_end, const double* rate, const double* e,
                                        int count, std::int32_t* out) noexcept {
@@ -119,33 +121,19 @@ Timeline::Timeline(const ScenarioSpec& spec)
 }
 
 int Timeline::next_purchase(int after, double rate, double e) const noexcept {
-  if (rate <= 0.0) return -1;
-  // Smallest t > after with rate * (cum(t + 1) - cum(after + 1)) >= e:
-  // lower_bound over cum[after + 2 .. T] for need. Demand is piecewise
-  // constant, so a guess from the demand in force is right or off by one;
-  // a few probes of the real sums then give exactly the lower_bound.
-  const std::size_t first = static_cast<std::size_t>(after + 2);
-  const std::size_t end = cum_demand_.size();
-  if (first >= end) return -1;  // no step left (after >= T - 1)
-  const double need = cum_demand_[static_cast<std::size_t>(after + 1)] + e / rate;
+  std::int32_t step = -1;
+  next_purchases(after, &rate, &e, 1, &step);
+  return step;
+}
+
+int Timeline::first_step_reaching(std::size_t from, double need) const noexcept {
+  // Branch-free halving (the comparisons are unpredictable) over the steps
+  // after the run of demand in force at `from`, or over the whole rest if
+  // the answer may lie in that run after all (rounding).
   const double* cum = cum_demand_.data();
-  const auto from = static_cast<std::size_t>(after + 1);  // first candidate step
-  const double d = demand_[from];
-  const std::size_t run_end = run_end_[from];  // cum[first .. run_end] cover the steps with demand d
-  std::size_t lo = run_end;
-  if (d > 0.0) {
-    // A guess of ceil(steps), floor + 1 (cheaper; the probes below make it exact).
-    const double steps = (need - cum[from]) * inv_demand_[from];  // >= 0: need >= cum[from]
-    if (steps <= static_cast<double>(run_end - from)) {
-      lo = std::min(from + static_cast<std::size_t>(steps) + 1, run_end);
-      while (lo > first && cum[lo - 1] >= need) --lo;
-      while (lo < end && cum[lo] < need) ++lo;
-      if (lo == end) return -1;
-      return static_cast<int>(lo) - 1;
-    }
-  }
-  if (lo > first && cum[lo - 1] >= need) lo = first;  // rounding: the answer may lie in the run after all
-  // Elsewhere: branch-free halving (the comparisons are unpredictable).
+  const std::size_t first = from + 1, end = cum_demand_.size();
+  std::size_t lo = run_end_[from];
+  if (lo > first && cum[lo - 1] >= need) lo = first;
   std::size_t len = end - lo;
   while (len > 1) {
     const std::size_t half = len / 2;
@@ -159,9 +147,12 @@ int Timeline::next_purchase(int after, double rate, double e) const noexcept {
 
 void Timeline::next_purchases(int after, const double* rate, const double* e, int count,
                               std::int32_t* out) const noexcept {
+  // For each: the smallest t > after with rate x (cum(t + 1) - cum(after + 1)) >= e,
+  // i.e. the lower bound of need = cum(after + 1) + e / rate over
+  // cum[after + 2 .. T], minus one; -1 for none or a rate of 0.
   const auto from = static_cast<std::size_t>(after + 1);
   const std::size_t end = cum_demand_.size();
-  if (from + 1 >= end) {  // no step left
+  if (from + 1 >= end) {  // no step left (after >= T - 1)
     for (int l = 0; l < count; ++l) out[l] = -1;
     return;
   }
@@ -171,7 +162,7 @@ void Timeline::next_purchases(int after, const double* rate, const double* e, in
                                      rate + at, e + at, lanes, out + at);
     for (; rest != 0; rest &= rest - 1) {
       const int l = at + std::countr_zero(rest);
-      out[l] = next_purchase(after, rate[l], e[l]);
+      out[l] = rate[l] > 0.0 ? first_step_reaching(from, cum_demand_[from] + e[l] / rate[l]) : -1;
     }
   }
 }

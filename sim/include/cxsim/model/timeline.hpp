@@ -46,6 +46,10 @@ class Timeline {
   void next_purchases(int after, const double* rate, const double* e, int count, std::int32_t* out) const noexcept;
 
  private:
+  /// The step before the first cum index in (from, T] whose cumulative demand
+  /// reaches `need` (-1 if none), by halving: next_purchase's general case.
+  [[nodiscard]] int first_step_reaching(std::size_t from, double need) const noexcept;
+
   int steps_;
   std::size_t k_;
   std::size_t cohorts_;
