@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -341,7 +342,7 @@ TEST_F(ResultsIo, UnwritableLocationFailsUpFront) {
 }
 
 TEST_F(ResultsIo, ReadOnlyDirectoryFailsUpFront) {
-  if (::geteuid() == 0) GTEST_SKIP() << "root bypasses permission bits";
+  if (::geteuid() == 0) GTEST_SKIP() << "root bypasses permission bits: ReadOnlyDirectoryFailsUpFrontForAnotherUser";
   const fs::path ro = dir_ / "ro";
   fs::create_directory(ro);
   fs::permissions(ro, fs::perms::owner_read | fs::perms::owner_exec);
@@ -349,6 +350,39 @@ TEST_F(ResultsIo, ReadOnlyDirectoryFailsUpFront) {
   EXPECT_NE(msg.find("not writable"), std::string::npos) << msg;
   fs::permissions(ro, fs::perms::owner_all);
   EXPECT_TRUE(fs::is_empty(ro));
+}
+
+TEST_F(ResultsIo, ReadOnlyDirectoryFailsUpFrontForAnotherUser) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to switch user; ReadOnlyDirectoryFailsUpFront covers this user";
+  // A directory of root's, read-only to everyone else, in /tmp (which any
+  // user can reach); a child process switches to nobody (65534) and must get
+  // the up-front error, and nothing may appear in the directory.
+  char tmpl[] = "/tmp/cxsim_ro_XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const fs::path ro = tmpl;
+  fs::permissions(ro, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                          fs::perms::others_read | fs::perms::others_exec);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(3);
+    int code = 1;
+    try {
+      ResultsWriter writer(ro / "x.h5");
+    } catch (const IoError& e) {
+      code = std::string(e.what()).find("not writable") != std::string::npos ? 0 : 2;
+    } catch (...) {
+      code = 2;
+    }
+    ::_exit(code);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  const bool empty = fs::is_empty(ro);
+  fs::remove_all(ro);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: no error, 2: another error, 3: could not switch to user 65534";
+  EXPECT_TRUE(empty);
 }
 
 TEST_F(ResultsIo, DuplicateRunIdFailsAndKeepsTheFirst) {
