@@ -381,7 +381,8 @@ TEST_F(ResultsIo, ReadOnlyDirectoryFailsUpFrontForAnotherUser) {
   const bool empty = fs::is_empty(ro);
   fs::remove_all(ro);
   ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: no error, 2: another error, 3: could not switch to user 65534";
+  if (WEXITSTATUS(status) == 3) GTEST_SKIP() << "cannot switch to user 65534 here (user namespace?)";
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: no error, 2: another error";
   EXPECT_TRUE(empty);
 }
 
