@@ -105,10 +105,95 @@ CXSIM_CLONES void contacts_of_batch(const SmallWorld& network, const std::uint32
   network.contacts_many(who, count, contacts, kBatch, rewired);
 }
 
-/// Philox blocks precomputed per customer at initialisation (they cover the
-/// draws of almost every birth; rare extra draws are computed on demand).
+/// Customers born side by side at initialisation.
 constexpr int kInitBatch = 64;
-constexpr int kBirthBlocks = 5;
+
+/// The words of a birth's kBirth sequence, by slot: K values normals, then 3
+/// weight normals, the normal and the uniform of the first attempt of each
+/// of the 3 Gammas (salience X, salience Y, purchase rate), and the uniform of
+/// each Gamma's U^(1/shape) boost (used only for shapes below 1).
+constexpr int kBirthWordsBeyondK = 12;
+constexpr int kMaxBirthWords = kMaxDimensions + kBirthWordsBeyondK;
+constexpr int kMaxBirthBlocks = (kMaxBirthWords + 3) / 4;
+
+/// Births side by side, one lane per customer (structure of arrays).
+struct BirthLanes {
+  int count = 0, k = 0;
+  // Inputs.
+  alignas(64) std::uint32_t word[kMaxBirthWords][kInitBatch];  ///< the kBirth words by slot
+  alignas(64) double values_mean[kMaxDimensions][kInitBatch];
+  alignas(64) double values_sd[kInitBatch];
+  alignas(64) double gamma_d[3][kInitBatch];
+  alignas(64) double gamma_c[3][kInitBatch];
+  alignas(64) double weight_base[3][kInitBatch];
+  alignas(64) double weights_sd[kInitBatch];
+  alignas(64) std::uint32_t exit_word[kInitBatch];  ///< kSchedule word 0
+  alignas(64) std::uint32_t wait_word[kInitBatch];  ///< kSchedule word 1
+  // Results.
+  alignas(64) double z[kMaxDimensions + 6][kInitBatch];  ///< the normals of slots 0 .. K + 5
+  alignas(64) std::int32_t dev[kMaxDimensions][kInitBatch];  ///< values deviations x 63.5
+  alignas(64) double gamma[3][kInitBatch];            ///< d v^3 of each Gamma's first attempt
+  alignas(64) std::int32_t accepted[3][kInitBatch];   ///< 1 if that attempt was accepted
+  alignas(64) std::int32_t weight[3][kInitBatch];     ///< life, time, money x 85
+  alignas(64) double exit_log[kInitBatch];            ///< ln U of the exit uniform
+  alignas(64) double wait[kInitBatch];                ///< Exp(1): -ln U of the wait uniform
+};
+
+/// round(x x 63.5) clamped to [-127, 127], as to_dev, in 32 bits and without
+/// a branch so that loops over it vectorise.
+std::int32_t dev_lane(double x) noexcept {
+  const double y = std::clamp(x * kDevScale, -127.0, 127.0);
+  return static_cast<std::int32_t>(y + std::copysign(0.5, y));
+}
+
+/// The vector part of births: every normal (the quantile of its word), the
+/// values deviations, the first attempt of each Gamma by Marsaglia and Tsang
+/// (accepted, for shapes of 1 or more, about 98% of the time; the caller
+/// redraws the rest), the weights and the logs of the schedule uniforms.
+CXSIM_CLONES void birth_lanes(BirthLanes& g) {
+  const int n = g.count;
+  const int k = g.k;
+  for (int s = 0; s < k + 6; ++s)
+    for (int a = 0; a < n; ++a) g.z[s][a] = normal_from_word(g.word[s][a]);
+  for (int d = 0; d < k; ++d)
+    for (int a = 0; a < n; ++a) {
+      const double mean = g.values_mean[d][a];
+      const double v = std::clamp(mean + g.values_sd[a] * g.z[d][a], -1.0, 1.0);
+      g.dev[d][a] = dev_lane(v - mean);
+    }
+  for (int j = 0; j < 3; ++j)
+    for (int a = 0; a < n; ++a) {
+      const double x = g.z[k + 3 + j][a];
+      const double d = g.gamma_d[j][a];
+      const double v = 1.0 + g.gamma_c[j][a] * x;
+      const double v3 = v * v * v;
+      const double u = word_to_double(g.word[k + 6 + j][a]);
+      const double x2 = x * x;
+      const bool squeeze = u < 1.0 - 0.0331 * x2 * x2;
+      const bool full = log_positive(u) < 0.5 * x2 + d * (1.0 - v3 + log_positive(select(v > 0.0, v3, 1.0)));
+      g.accepted[j][a] = static_cast<std::int32_t>((v > 0.0) & (squeeze | full));
+      g.gamma[j][a] = d * v3;
+    }
+  // Log-normal noise on the weights, then normalised to sum to 3: the common
+  // factor e^(-sigma^2 / 2) and the largest noise term cancel, which keeps
+  // every exponent at or below 0.
+  for (int a = 0; a < n; ++a) {
+    const double sd = g.weights_sd[a];
+    const double e0 = sd * g.z[k][a], e1 = sd * g.z[k + 1][a], e2 = sd * g.z[k + 2][a];
+    const double top = std::max(e0, std::max(e1, e2));
+    const float w0 = static_cast<float>(g.weight_base[0][a]) * fast_exp(static_cast<float>(e0 - top));
+    const float w1 = static_cast<float>(g.weight_base[1][a]) * fast_exp(static_cast<float>(e1 - top));
+    const float w2 = static_cast<float>(g.weight_base[2][a]) * fast_exp(static_cast<float>(e2 - top));
+    const float scale = 3.0f / (w0 + w1 + w2);
+    g.weight[0][a] = static_cast<std::int32_t>(round_nonneg(std::clamp(w0 * scale, 0.0f, 3.0f) * kWeightScale));
+    g.weight[1][a] = static_cast<std::int32_t>(round_nonneg(std::clamp(w1 * scale, 0.0f, 3.0f) * kWeightScale));
+    g.weight[2][a] = static_cast<std::int32_t>(round_nonneg(std::clamp(w2 * scale, 0.0f, 3.0f) * kWeightScale));
+  }
+  for (int a = 0; a < n; ++a) {
+    g.exit_log[a] = log_positive(word_to_double(g.exit_word[a]));
+    g.wait[a] = -log_positive(word_to_double(g.wait_word[a]));
+  }
+}
 
 }  // namespace
 
@@ -476,54 +561,101 @@ float CustomerKernel::loyalty_at(const Population& pop, std::size_t i, int t) co
   return v.loyalty / kUnit16 * fast_exp(idle * log_retention_[pop.commitment(i)]);
 }
 
-std::uint16_t CustomerKernel::exit_after(int after, CounterRng& rng) const {
-  const double u = rng.uniform();
+std::uint16_t CustomerKernel::exit_after(int after, double log_u) const {
   const double rho = spec_.replacement_rate;
   int exit = -1;
   if (rho > 0.0) {
-    const double wait = rho >= 1.0 ? 1.0 : std::ceil(std::log(u) / log_survival_);
-    if (wait < static_cast<double>(spec_.total_steps())) exit = after + std::max(1, static_cast<int>(wait));
+    const double wait = rho >= 1.0 ? 1.0 : std::ceil(log_u / log_survival_);
+    // (A wait of total_steps still ends within the run for the initial
+    // population, born "after step -1"; longer ones never do.)
+    if (wait <= static_cast<double>(spec_.total_steps())) exit = after + std::max(1, static_cast<int>(wait));
   }
   return exit >= spec_.total_steps() ? kNever : to_step(exit);
 }
 
-double CustomerKernel::birth(Population& pop, std::size_t i, int t, int c, bool initial,
-                             const std::uint32_t* birth_blocks, const std::uint32_t* schedule_block) const {
-  // Initial customers draw from counter step 0, entrants at step t from t + 1.
-  CounterRng rng(spec_.seed, Stream::kBirth, initial ? 0u : static_cast<std::uint32_t>(t) + 1, i, birth_blocks,
-                 birth_blocks != nullptr ? kBirthBlocks : 0);
+CustomerKernel::BirthCohort CustomerKernel::birth_cohort(int t, int c) const {
   const auto& cohort = spec_.cohorts[static_cast<std::size_t>(c)];
-  pop.cohort(i) = static_cast<std::uint8_t>(c);
-
-  const float* mean = timeline_.values_mean(t, c);
-  std::int8_t* dev = pop.values_dev(i);
-  for (int d = 0; d < pop.k; ++d) {
-    const double v = std::clamp(mean[d] + cohort.values_sd * rng.normal(), -1.0, 1.0);
-    dev[d] = to_dev(v - mean[d]);
-  }
-
+  BirthCohort p;
+  p.values_mean = timeline_.values_mean(t, c);
+  p.values_sd = cohort.values_sd;
+  p.salience_mean = timeline_.salience_mean(t, c);
   // Events may move the salience mean close to 0 or 1: keep the Beta valid.
-  const double s_mean = std::clamp<double>(timeline_.salience_mean(t, c), 1e-3, 1.0 - 1e-3);
+  const double s_mean = std::clamp(p.salience_mean, 1e-3, 1.0 - 1e-3);
   const double s_sd = std::min(cohort.salience_sd, 0.99 * std::sqrt(s_mean * (1.0 - s_mean)));
-  pop.salience_dev(i) = to_dev(rng.beta_mean_sd(s_mean, s_sd) - timeline_.salience_mean(t, c));
+  p.salience_fixed = s_mean;
+  p.salience_beta = s_sd > 0.0;
+  // Beta with mean m and sd s: X / (X + Y), X ~ Gamma(m nu), Y ~ Gamma((1 - m) nu).
+  const double nu = p.salience_beta ? s_mean * (1.0 - s_mean) / (s_sd * s_sd) - 1.0 : 1.0;
+  p.shape[0] = s_mean * nu;
+  p.shape[1] = (1.0 - s_mean) * nu;
+  p.shape[2] = cohort.purchase_shape;
+  for (int j = 0; j < 3; ++j) {
+    const double shape = p.shape[j] < 1.0 ? p.shape[j] + 1.0 : p.shape[j];
+    p.gamma_d[j] = shape - 1.0 / 3.0;
+    p.gamma_c[j] = 1.0 / std::sqrt(9.0 * p.gamma_d[j]);
+  }
+  p.weight[0] = cohort.weight_life;
+  p.weight[1] = cohort.weight_time;
+  p.weight[2] = cohort.weight_money;
+  p.weights_sd = cohort.weights_sd;
+  p.purchase_rate = cohort.purchase_rate;
+  return p;
+}
 
-  const double sigma = cohort.weights_sd;
-  double w[3] = {cohort.weight_life, cohort.weight_time, cohort.weight_money};
-  double total = 0.0;
-  for (double& x : w) total += x *= std::exp(sigma * rng.normal() - 0.5 * sigma * sigma);
-  std::uint8_t* weights = pop.weights(i);
-  for (int j = 0; j < 3; ++j)
-    weights[j] = static_cast<std::uint8_t>(round_to_long(std::clamp(3.0 * w[j] / total, 0.0, 3.0) * kWeightScale));
-
-  const double shape = cohort.purchase_shape;
-  const auto rate = static_cast<float>(rng.gamma(shape) * cohort.purchase_rate / shape);
-  pop.rate(i) = rate;
-
-  CounterRng schedule(spec_.seed, Stream::kSchedule, initial ? 0u : static_cast<std::uint32_t>(t) + 1, i,
-                      schedule_block, schedule_block != nullptr ? 1 : 0);
+void CustomerKernel::births(Population& pop, std::size_t first, int count, const int* cohort,
+                            const BirthCohort* const* params, int t, bool initial, double* wait) const {
+  // Initial customers draw from counter step 0, entrants at step t from t + 1.
+  const std::uint32_t step = initial ? 0u : static_cast<std::uint32_t>(t) + 1;
+  const int k = pop.k;
+  const int words = k + kBirthWordsBeyondK;
+  const int blocks = (words + 3) / 4;
+  alignas(64) std::uint32_t born[kInitBatch * kMaxBirthBlocks * 4], schedule[kInitBatch * 4];
+  philox_blocks(spec_.seed, Stream::kBirth, step, first, count, blocks, born);
+  philox_blocks(spec_.seed, Stream::kSchedule, step, first, count, 1, schedule);
+  BirthLanes g;
+  g.count = count;
+  g.k = k;
+  for (int a = 0; a < count; ++a) {
+    const BirthCohort& p = *params[a];
+    const std::uint32_t* mine = born + static_cast<std::size_t>(a) * 4 * static_cast<std::size_t>(blocks);
+    for (int w = 0; w < words; ++w) g.word[w][a] = mine[w];
+    for (int d = 0; d < k; ++d) g.values_mean[d][a] = p.values_mean[d];
+    g.values_sd[a] = p.values_sd;
+    for (int j = 0; j < 3; ++j) {
+      g.gamma_d[j][a] = p.gamma_d[j];
+      g.gamma_c[j][a] = p.gamma_c[j];
+      g.weight_base[j][a] = p.weight[j];
+    }
+    g.weights_sd[a] = p.weights_sd;
+    g.exit_word[a] = schedule[4 * a];
+    g.wait_word[a] = schedule[4 * a + 1];
+  }
+  birth_lanes(g);
   const int after = initial ? -1 : t;
-  pop.exit_step(i) = exit_after(after, schedule);
-  return schedule.exponential();
+  for (int a = 0; a < count; ++a) {
+    const std::size_t i = first + static_cast<std::size_t>(a);
+    const BirthCohort& p = *params[a];
+    pop.cohort(i) = static_cast<std::uint8_t>(cohort[a]);
+    std::int8_t* dev = pop.values_dev(i);
+    for (int d = 0; d < k; ++d) dev[d] = static_cast<std::int8_t>(g.dev[d][a]);
+    // Each Gamma: its first attempt if accepted, else Marsaglia-Tsang afresh
+    // on the retry stream (a restarted rejection sampler has the same
+    // distribution), times U^(1/shape) for shapes below 1.
+    CounterRng retry(spec_.seed, Stream::kBirthRetry, step, i);
+    double x[3];
+    for (int j = p.salience_beta ? 0 : 2; j < 3; ++j) {
+      x[j] = g.gamma[j][a];
+      if (g.accepted[j][a] == 0) x[j] = retry.gamma(p.gamma_d[j] + 1.0 / 3.0);
+      if (p.shape[j] < 1.0) x[j] *= std::pow(word_to_double(g.word[k + 9 + j][a]), 1.0 / p.shape[j]);
+    }
+    const double salience = p.salience_beta ? x[0] / (x[0] + x[1]) : p.salience_fixed;
+    pop.salience_dev(i) = to_dev(salience - p.salience_mean);
+    std::uint8_t* weights = pop.weights(i);
+    for (int j = 0; j < 3; ++j) weights[j] = static_cast<std::uint8_t>(g.weight[j][a]);
+    pop.rate(i) = static_cast<float>(x[2] * p.purchase_rate / p.shape[2]);
+    pop.exit_step(i) = exit_after(after, g.exit_log[a]);
+    wait[a] = g.wait[a];
+  }
 }
 
 void CustomerKernel::prepare(StepContext& ctx) const {
@@ -542,28 +674,39 @@ void CustomerKernel::prepare(StepContext& ctx) const {
 }
 
 void CustomerKernel::init(Population& pop, std::size_t begin, std::size_t end, const StepContext& ctx) const {
-  // The Philox blocks of a batch of customers are computed side by side
-  // first; then each is born, and then their first brands (kLanes at a time)
-  // and first purchase steps are worked out side by side.
-  std::uint32_t state[kInitBatch * 4], born[kInitBatch * kBirthBlocks * 4], schedule[kInitBatch * 4];
+  // A batch of customers at a time: their kInitialState Philox blocks side by
+  // side, their births side by side, then their first brands (kLanes at a
+  // time) and first purchase steps.
+  std::uint32_t state[kInitBatch * 4];
   float initial_trust[kMaxBrands];
   for (int b = 0; b < ctx.brands; ++b) initial_trust[b] = initial_trust_[static_cast<std::size_t>(b)] / kUnit16;
   const double loyalty_scale = 2.0 * spec_.loyalty.initial;
   const float anchor = static_cast<float>(spec_.loyalty.values_anchor);
+  const int cohorts = static_cast<int>(cohort_cum_.size());
+  std::array<BirthCohort, kMaxCohorts> born_into;
+  for (int c = 0; c < cohorts; ++c) born_into[static_cast<std::size_t>(c)] = birth_cohort(0, c);
   for (std::size_t first = begin; first < end; first += kInitBatch) {
     const int count = static_cast<int>(std::min<std::size_t>(kInitBatch, end - first));
     philox_blocks(spec_.seed, Stream::kInitialState, 0, first, count, 1, state);
-    philox_blocks(spec_.seed, Stream::kBirth, 0, first, count, kBirthBlocks, born);
-    philox_blocks(spec_.seed, Stream::kSchedule, 0, first, count, 1, schedule);
+    // The cohort: the first draw of the kInitialState stream.
+    int cohort[kInitBatch];
+    const BirthCohort* params[kInitBatch];
+    for (int a = 0; a < count; ++a) {
+      const double u = word_to_double(state[4 * a]) * cohort_cum_.back();
+      cohort[a] = std::min(pick(cohort_cum_.data(), cohorts, u), cohorts - 1);
+      params[a] = &born_into[static_cast<std::size_t>(cohort[a])];
+    }
     double wait[kInitBatch], rate[kInitBatch];
     std::int32_t purchase[kInitBatch];
+    births(pop, first, count, cohort, params, 0, true, wait);
     for (int a = 0; a < count; ++a) {
       const std::size_t i = first + static_cast<std::size_t>(a);
-      wait[a] = init_one(pop, i, ctx, state + 4 * a, born + kBirthBlocks * 4 * a, schedule + 4 * a);
+      auto trust = pop.trust_of(i);
+      for (int b = 0; b < ctx.brands; ++b) trust[static_cast<std::size_t>(b)] = initial_trust_[static_cast<std::size_t>(b)];
       rate[a] = pop.rate(i);
     }
     // Initial brand, loyalty and commitment. Draws of the kInitialState
-    // stream, in order: cohort (init_one), brand, loyalty.
+    // stream, in order: cohort (above), brand, loyalty.
     for (int a0 = 0; a0 < count; a0 += kLanes) {
       const int lanes = std::min(kLanes, count - a0);
       InitialLanes g;
@@ -597,23 +740,15 @@ void CustomerKernel::init(Population& pop, std::size_t begin, std::size_t end, c
   }
 }
 
-double CustomerKernel::init_one(Population& pop, std::size_t i, const StepContext& ctx, const std::uint32_t* state,
-                                const std::uint32_t* born, const std::uint32_t* schedule) const {
-  CounterRng rng(spec_.seed, Stream::kInitialState, 0, i, state, 1);
-  const int c = std::min(pick(cohort_cum_.data(), static_cast<int>(cohort_cum_.size()),
-                              rng.uniform() * cohort_cum_.back()),
-                         static_cast<int>(cohort_cum_.size()) - 1);
-  const double wait = birth(pop, i, 0, c, true, born, schedule);
-  auto trust = pop.trust_of(i);
-  for (int b = 0; b < ctx.brands; ++b) trust[static_cast<std::size_t>(b)] = initial_trust_[static_cast<std::size_t>(b)];
-  return wait;
-}
-
 void CustomerKernel::enter(Population& pop, std::size_t i, const StepContext& ctx, Tally& tally) const {
   const int t = ctx.t;
   const std::uint16_t old_word = VisibleState::unpack(pop.visible_state(i)).word;
   --tally.base_delta[Visible::unpack(old_word).brand];
-  const double wait = birth(pop, i, t, spec_.entrant_cohort, false, nullptr, nullptr);
+  const int cohort = spec_.entrant_cohort;
+  const BirthCohort born_into = birth_cohort(t, cohort);
+  const BirthCohort* params = &born_into;
+  double wait = 0.0;
+  births(pop, i, 1, &cohort, &params, t, false, &wait);
   const std::uint16_t first = to_step(timeline_.next_purchase(t, pop.rate(i), wait));
   CounterRng rng(spec_.seed, Stream::kEntrantBrand, static_cast<std::uint32_t>(t), i);
   const int nb = ctx.brands;

@@ -25,6 +25,7 @@ enum class Stream : std::uint32_t {
   kEmployee,       ///< employee engagement noise and turnover
   kHire,           ///< attributes of a new employee
   kEntrantBrand,   ///< first brand of an entrant
+  kBirthRetry,     ///< the rare second and later attempts of a birth's Gamma draws
 };
 
 namespace detail {

@@ -225,17 +225,29 @@ class CustomerKernel {
   [[nodiscard]] float loyalty_at(const Population& pop, std::size_t i, int t) const;
 
  private:
-  /// Draws the lasting attributes and the exit step of customer i, born at step
-  /// t; returns the Exp(1) draw that decides its first purchase step
-  /// (Timeline::next_purchase after step t, or after -1 for the initial population).
-  /// `birth_blocks` and `schedule_block`: the first Philox blocks of the kBirth
-  /// and kSchedule sequences if already computed, or null.
-  double birth(Population& pop, std::size_t i, int t, int cohort, bool initial, const std::uint32_t* birth_blocks,
-               const std::uint32_t* schedule_block) const;
-  /// Creates initial customer i but for its brand, loyalty, commitment and
-  /// next event (init does those for a batch at once); returns birth()'s draw.
-  double init_one(Population& pop, std::size_t i, const StepContext& ctx, const std::uint32_t* state,
-                  const std::uint32_t* born, const std::uint32_t* schedule) const;
+  /// The distributions a customer of one cohort born at one step draws from.
+  struct BirthCohort {
+    const float* values_mean = nullptr;  ///< the cohort's K values means at the step
+    double values_sd = 0.0;
+    double salience_mean = 0.0;   ///< the cohort's salience mean (deviations are from it)
+    double salience_fixed = 0.0;  ///< salience when its sd is 0 (the mean, kept inside (0, 1))
+    bool salience_beta = false;   ///< salience is Beta(shape[0], shape[1]): X / (X + Y) of two Gammas
+    /// Gammas 0 and 1 (salience X and Y) and 2 (purchase rate): shape, and
+    /// Marsaglia and Tsang's d = s - 1/3 and c = 1 / sqrt(9 d) for s = the
+    /// shape, or the shape + 1 below 1 (then boosted by U^(1/shape)).
+    double shape[3] = {}, gamma_d[3] = {}, gamma_c[3] = {};
+    double weight[3] = {};  ///< life, time and money weights before the log-normal noise
+    double weights_sd = 0.0;
+    double purchase_rate = 0.0;
+  };
+  [[nodiscard]] BirthCohort birth_cohort(int t, int cohort) const;
+  /// Draws the lasting attributes and the exit step of customers first ..
+  /// first + count - 1 (count <= 64), born at step t into cohort[a] with the
+  /// distributions params[a], side by side; wait[a] is the Exp(1) draw that
+  /// decides each one's first purchase step (Timeline::next_purchase after
+  /// step t, or after -1 for the initial population).
+  void births(Population& pop, std::size_t first, int count, const int* cohort, const BirthCohort* const* params, int t,
+              bool initial, double* wait) const;
   /// Computes the contacts of batch members who[0..count) (contact j of member
   /// e at contacts[j x kBatch + e]) and prefetches the memory processing them will read.
   void prefetch_batch(const Population& pop, const std::uint32_t* who, int count, std::uint32_t* contacts) const;
@@ -261,7 +273,8 @@ class CustomerKernel {
                       const std::uint32_t* const draws[4], const std::uint32_t* contacts, const StepContext& ctx,
                       BatchCounts& counts, Tally& tally) const;
   void enter(Population& pop, std::size_t i, const StepContext& ctx, Tally& tally) const;
-  [[nodiscard]] std::uint16_t exit_after(int after, CounterRng& rng) const;
+  /// The exit step of a customer born after step `after`, from ln U of a uniform U.
+  [[nodiscard]] std::uint16_t exit_after(int after, double log_u) const;
 
   const ScenarioSpec& spec_;
   const Timeline& timeline_;
