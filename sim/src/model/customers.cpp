@@ -9,6 +9,7 @@
 #endif
 
 #include "cxsim/core/fastmath.hpp"
+#include "cxsim/core/philox_batch.hpp"
 #include "cxsim/core/rng.hpp"
 
 namespace cxsim {
@@ -46,57 +47,6 @@ double word_to_double(std::uint32_t w) noexcept { return (static_cast<double>(w)
 constexpr int kFlush = 128;
 constexpr int kBatch = kFlush + 64;  // collect() adds up to 64 before it flushes
 constexpr int kInFlight = 2;
-
-/// Philox4x32-10 (Random123's rounds and constants) of `lanes` counters
-/// (x0, x1, x2, x3)[l] under one key, in place: lanes side by side so that the
-/// compiler uses vector multiplies. Bit-identical to r123::Philox4x32.
-CXSIM_CLONES void philox_lanes(std::uint32_t k0, std::uint32_t k1, int lanes, std::uint32_t* __restrict x0,
-                               std::uint32_t* __restrict x1, std::uint32_t* __restrict x2,
-                               std::uint32_t* __restrict x3) {
-  for (int r = 0; r < 10; ++r) {
-    for (int l = 0; l < lanes; ++l) {
-      const std::uint64_t p0 = std::uint64_t{0xD2511F53u} * x0[l];
-      const std::uint64_t p1 = std::uint64_t{0xCD9E8D57u} * x2[l];
-      const auto y0 = static_cast<std::uint32_t>(p1 >> 32) ^ x1[l] ^ k0;
-      const auto y2 = static_cast<std::uint32_t>(p0 >> 32) ^ x3[l] ^ k1;
-      x1[l] = static_cast<std::uint32_t>(p1);
-      x3[l] = static_cast<std::uint32_t>(p0);
-      x0[l] = y0;
-      x2[l] = y2;
-    }
-    k0 += 0x9E3779B9u;
-    k1 += 0xBB67AE85u;
-  }
-}
-
-/// Blocks 0..blocks-1 of the Philox sequences of (stream, step) for agents
-/// first..first+count-1, agent-major: out[(a x blocks + block) x 4 + word].
-/// The same words CounterRng(seed, stream, step, agent) draws, computed side by side.
-void philox_blocks(std::uint64_t seed, Stream stream, std::uint32_t step, std::size_t first, int count, int blocks,
-                   std::uint32_t* out) {
-  constexpr int kLanes = 256;
-  alignas(64) std::uint32_t x0[kLanes], x1[kLanes], x2[kLanes], x3[kLanes];
-  const int total = count * blocks;
-  for (int start = 0; start < total; start += kLanes) {
-    const int lanes = std::min(kLanes, total - start);
-    for (int l = 0; l < lanes; ++l) {
-      const int a = (start + l) / blocks;
-      const auto agent = static_cast<std::uint64_t>(first) + static_cast<std::uint64_t>(a);
-      x0[l] = static_cast<std::uint32_t>(agent);
-      x1[l] = CounterRng::counter_word1(stream, agent);
-      x2[l] = step;
-      x3[l] = static_cast<std::uint32_t>((start + l) % blocks);
-    }
-    philox_lanes(static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32), lanes, x0, x1, x2, x3);
-    for (int l = 0; l < lanes; ++l) {
-      std::uint32_t* o = out + 4 * static_cast<std::size_t>(start + l);
-      o[0] = x0[l];
-      o[1] = x1[l];
-      o[2] = x2[l];
-      o[3] = x3[l];
-    }
-  }
-}
 
 /// The network contacts of a batch (SmallWorld::contacts_many), compiled for
 /// the vector instructions the CPU has.
