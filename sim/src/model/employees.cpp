@@ -3,6 +3,7 @@
 
 #include <Eigen/Core>
 
+#include "cxsim/core/philox_batch.hpp"
 #include "cxsim/core/rng.hpp"
 #include "cxsim/model/workforce.hpp"
 
@@ -84,23 +85,33 @@ WorkforceSums Workforce::update(std::size_t begin, std::size_t end, int t,
   const auto& p = spec_.employees;
   const auto k = static_cast<Eigen::Index>(spec_.k());
   WorkforceSums sums(static_cast<int>(spec_.brands.size()));
-  for (std::size_t e = begin; e < end; ++e) {
-    const auto& cond = conditions[brand_[e]];
-    const Eigen::Map<const Eigen::VectorXf> own(values_.data() + e * static_cast<std::size_t>(k), k);
-    const Eigen::Map<const Eigen::VectorXf> lived(cond.lived_stance, k);
-    const float target = cond.target_base + own.dot(lived);
-    CounterRng rng(spec_.seed, Stream::kEmployee, static_cast<std::uint32_t>(t), e);
-    float x = engagement_[e] + static_cast<float>(p.adjust_rate) * (target - engagement_[e]) +
-              static_cast<float>(p.noise_sd * rng.normal());
-    engagement_[e] = std::clamp(x, 0.0f, 1.0f);
-    const double gap = 1.0 - engagement_[e];
-    if (rng.uniform() < p.turnover_base + p.turnover_slope * gap * gap) {
-      ++sums.quits[brand_[e]];
-      hire(e, t + 1);
-    } else if (tenure_[e] < 0xFFFF) {
-      ++tenure_[e];
+  // Each employee's first Philox block (its normal and its uniform, unless the
+  // ziggurat needs more words) computed for a chunk side by side; the draws
+  // are the same as one generator per employee would make.
+  constexpr int kChunk = 256;
+  alignas(64) std::uint32_t blocks[4 * kChunk];
+  for (std::size_t first = begin; first < end; first += kChunk) {
+    const int count = static_cast<int>(std::min<std::size_t>(kChunk, end - first));
+    philox_blocks(spec_.seed, Stream::kEmployee, static_cast<std::uint32_t>(t), first, count, 1, blocks);
+    for (int j = 0; j < count; ++j) {
+      const std::size_t e = first + static_cast<std::size_t>(j);
+      const auto& cond = conditions[brand_[e]];
+      const Eigen::Map<const Eigen::VectorXf> own(values_.data() + e * static_cast<std::size_t>(k), k);
+      const Eigen::Map<const Eigen::VectorXf> lived(cond.lived_stance, k);
+      const float target = cond.target_base + own.dot(lived);
+      CounterRng rng(spec_.seed, Stream::kEmployee, static_cast<std::uint32_t>(t), e, blocks + 4 * j, 1);
+      float x = engagement_[e] + static_cast<float>(p.adjust_rate) * (target - engagement_[e]) +
+                static_cast<float>(p.noise_sd * rng.normal());
+      engagement_[e] = std::clamp(x, 0.0f, 1.0f);
+      const double gap = 1.0 - engagement_[e];
+      if (rng.uniform() < p.turnover_base + p.turnover_slope * gap * gap) {
+        ++sums.quits[brand_[e]];
+        hire(e, t + 1);
+      } else if (tenure_[e] < 0xFFFF) {
+        ++tenure_[e];
+      }
+      add_to(sums, e);
     }
-    add_to(sums, e);
   }
   return sums;
 }
