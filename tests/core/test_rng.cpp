@@ -7,7 +7,10 @@
 
 #include <cmath>
 
+#include <vector>
+
 #include "cxsim/core/fastmath.hpp"
+#include "cxsim/core/philox_batch.hpp"
 #include "cxsim/core/rng.hpp"
 #include "cxsim/model/timeline.hpp"
 
@@ -27,6 +30,48 @@ TEST(CounterRng, IsAPureFunctionOfItsCounter) {
   EXPECT_NE(x, other_step.next_u32());
   EXPECT_NE(x, other_agent.next_u32());
   EXPECT_NE(x, other_seed.next_u32());
+}
+
+TEST(PhiloxBatch, BlocksEqualTheGeneratorsWords) {
+  // Counts across the 256-lane chunks, several blocks per agent, agents above
+  // 2^32 (the counter's second word) and a seed with both key words set.
+  const std::uint64_t seed = 0x0123456789ABCDEFull;
+  struct Case {
+    Stream stream;
+    std::uint32_t step;
+    std::size_t first;
+    int count;
+    int blocks;
+  };
+  for (const Case& c : {Case{Stream::kEmployee, 3, 0, 1, 1}, Case{Stream::kEmployee, 51, 1000, 700, 1},
+                        Case{Stream::kBirth, 0, 5, 300, 3}, Case{Stream::kSchedule, 9, (std::size_t{1} << 32) - 100, 200, 2}}) {
+    std::vector<std::uint32_t> out(4 * static_cast<std::size_t>(c.count * c.blocks));
+    philox_blocks(seed, c.stream, c.step, c.first, c.count, c.blocks, out.data());
+    for (int a = 0; a < c.count; ++a) {
+      CounterRng rng(seed, c.stream, c.step, c.first + static_cast<std::size_t>(a));
+      for (int w = 0; w < 4 * c.blocks; ++w)
+        ASSERT_EQ(out[4 * static_cast<std::size_t>(a * c.blocks) + static_cast<std::size_t>(w)], rng.next_u32())
+            << "agent " << c.first + static_cast<std::size_t>(a) << ", word " << w;
+    }
+  }
+}
+
+TEST(PhiloxBatch, PrecomputedBlocksGiveTheSameDraws) {
+  // A generator handed its first block draws what the plain one draws, past
+  // that block too (normals that need more than one word, gammas).
+  const std::uint64_t seed = 77;
+  constexpr int kAgents = 2000;
+  std::vector<std::uint32_t> blocks(4 * kAgents);
+  philox_blocks(seed, Stream::kEmployee, 12, 0, kAgents, 1, blocks.data());
+  for (int a = 0; a < kAgents; ++a) {
+    CounterRng plain(seed, Stream::kEmployee, 12, static_cast<std::uint64_t>(a));
+    CounterRng pre(seed, Stream::kEmployee, 12, static_cast<std::uint64_t>(a), blocks.data() + 4 * a, 1);
+    for (int j = 0; j < 6; ++j) {
+      ASSERT_EQ(plain.normal(), pre.normal()) << "agent " << a;
+      ASSERT_EQ(plain.uniform(), pre.uniform()) << "agent " << a;
+    }
+    ASSERT_EQ(plain.gamma(0.7), pre.gamma(0.7)) << "agent " << a;
+  }
 }
 
 TEST(CounterRng, UniformsStayInsideTheOpenInterval) {
