@@ -6,7 +6,6 @@
 #include <algorithm>
 
 #include <cmath>
-
 #include <vector>
 
 #include "cxsim/core/fastmath.hpp"

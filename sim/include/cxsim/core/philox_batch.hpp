@@ -14,7 +14,8 @@ namespace cxsim {
 
 /// Philox4x32-10 (Random123's rounds and constants) of `lanes` counters
 /// (x0, x1, x2, x3)[l] under the key (k0, k1), in place. Bit-identical to
-/// r123::Philox4x32; compiled once per vector instruction set.
+/// r123::Philox4x32; compiled once per vector instruction set where
+/// CXSIM_CLONES is available (GCC on x86-64, no sanitizers).
 void philox_lanes(std::uint32_t k0, std::uint32_t k1, int lanes, std::uint32_t* __restrict x0,
                   std::uint32_t* __restrict x1, std::uint32_t* __restrict x2, std::uint32_t* __restrict x3);
 
