@@ -149,52 +149,118 @@ CXSIM_CLONES void birth_lanes(BirthLanes& g) {
 
 namespace {
 
-/// The contacts' words of a group of lanes, unpacked once.
-struct ContactWords {
-  alignas(64) std::int32_t brand[kMaxDegree][kLanes];
-  alignas(64) std::int32_t spoke[kMaxDegree][kLanes];  ///< all bits set if the contact has an experience to tell
-  alignas(64) float trust[kMaxDegree][kLanes];
-  alignas(64) float net[kMaxDegree][kLanes];  ///< +1 promoter, -1 detractor, 0 otherwise
-};
+// One value per lane in a GCC vector (as wide as the lanes: one AVX-512
+// register, two AVX2 or four SSE2 registers), for loops that keep several
+// per-lane accumulators in registers across a loop with run-time bounds,
+// which the auto-vectoriser would keep in memory.
+using LaneF = float __attribute__((vector_size(4 * kLanes)));
+using LaneI = std::int32_t __attribute__((vector_size(4 * kLanes)));
 
-[[gnu::always_inline]] inline void unpack_words(const PurchaseLanes& g, int degree, ContactWords& w) noexcept {
-  for (int j = 0; j < degree; ++j)
-    for (int e = 0; e < kLanes; ++e) {
-      const std::int32_t word = g.word[j][e];
-      const std::int32_t sentiment = (word >> 6) & 3;
-      w.brand[j][e] = word & 0x3F;
-      w.trust[j][e] = static_cast<float>(word >> 8) / 255.0f;
-      w.net[j][e] = static_cast<float>(sentiment == 3) - static_cast<float>(sentiment == 1);
-      w.spoke[j][e] = -static_cast<std::int32_t>(sentiment != 0);
-    }
+template <class V, class T>
+[[gnu::always_inline]] inline V lanes_load(const T* p) noexcept {
+  static_assert(sizeof(V) == sizeof(T) * kLanes);
+  V v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
 }
+template <class V, class T>
+[[gnu::always_inline]] inline void lanes_store(T* p, V v) noexcept {
+  static_assert(sizeof(V) == sizeof(T) * kLanes);
+  std::memcpy(p, &v, sizeof v);
+}
+
+// Masks from integer arithmetic, not vector comparisons: GCC 12 splits many
+// comparisons of these vectors into one scalar comparison per lane (vcomiss,
+// cmov in the object code), in the AVX2 and baseline clones, where a vector
+// is several registers, and in places in the AVX-512 clone too.
+
+/// m ? a : b per lane, for a mask m with all bits set or clear.
+[[gnu::always_inline]] inline LaneF lanes_select(LaneI m, LaneF a, LaneF b) noexcept {
+  return reinterpret_cast<LaneF>((reinterpret_cast<LaneI>(a) & m) | (reinterpret_cast<LaneI>(b) & ~m));
+}
+/// All bits set where x == v, for x and v in [0, 2^30).
+[[gnu::always_inline]] inline LaneI lanes_equal(LaneI x, std::int32_t v) noexcept { return ((x ^ v) - 1) >> 31; }
+/// All bits set where x > 0 (x not NaN): its bits, as a signed integer, are positive.
+[[gnu::always_inline]] inline LaneI lanes_positive(LaneF x) noexcept {
+  using LaneU = std::uint32_t __attribute__((vector_size(4 * kLanes)));
+  const auto bits = reinterpret_cast<LaneU>(x);
+  return reinterpret_cast<LaneI>(~((bits - 1u) | bits)) >> 31;  // bits - 1 and bits both below 2^31
+}
+/// All bits set where a > b, for a and b not NaN: a - b is positive exactly
+/// then (subnormal differences are kept).
+[[gnu::always_inline]] inline LaneI lanes_greater(LaneF a, LaneF b) noexcept { return lanes_positive(a - b); }
+/// std::min(lo, x) and std::max(hi, x) per lane: x < lo ? x : lo, hi < x ? x : hi.
+[[gnu::always_inline]] inline LaneF lanes_min(LaneF lo, LaneF x) noexcept { return lanes_select(lanes_greater(lo, x), x, lo); }
+[[gnu::always_inline]] inline LaneF lanes_max(LaneF hi, LaneF x) noexcept { return lanes_select(lanes_greater(x, hi), x, hi); }
+
+/// fast_exp on every lane: the same operations in the same order.
+[[gnu::always_inline]] inline LaneF fast_exp_lanes(LaneF x) noexcept {
+  const LaneI keep = ~(reinterpret_cast<LaneI>(x + 87.0f) >> 31);  // x >= -87: all bits set unless it underflows
+  x = lanes_select(keep, x, LaneF{} - 87.0f);                         // std::max(x, -87)
+  const LaneF shifted = x * 1.44269504088896341f + 12582912.0f;
+  const LaneF n = shifted - 12582912.0f;
+  const LaneF r = (x - n * 0.693359375f) + n * 2.12194440e-4f;
+  LaneF p = LaneF{} + 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  const LaneF er = p * r * r + r + 1.0f;
+  const LaneI e = reinterpret_cast<LaneI>(shifted) - 0x4B400000;  // n as an integer
+  return reinterpret_cast<LaneF>((reinterpret_cast<LaneI>(er) + (e << 23)) & keep);
+}
+
+/// Brands whose word-of-mouth accumulators stay in registers together.
+constexpr int kBrandBlock = 8;
 
 /// Word of mouth about every brand: per brand, the users among the contacts,
 /// their net promotion, and trust moved toward each speaking contact's, in
-/// contact order. Contacts are the outer loop and brands the inner one, so the
-/// brands' trust updates (each a chain of dependent operations) overlap
-/// instead of running one after the other.
-[[gnu::always_inline]] inline void word_of_mouth(const PurchaseLanes& g, const ContactWords& w, int brands, int degree,
-                                                 float wom_rate, float (*__restrict users)[kLanes],
+/// contact order. For each block of kBrandBlock brands the contacts are the
+/// outer loop and the block's brands the inner one, unrolled, so that the
+/// brands' trust updates (each a chain of dependent operations) overlap and
+/// their accumulators never leave the registers. Users and net promotion are
+/// counted together in one integer, users + 65536 x net: the same whole
+/// numbers the sums of 1.0 and +-1.0 gave, so the floats are the same.
+[[gnu::always_inline]] inline void word_of_mouth(const PurchaseLanes& g, int brands, int degree, float wom_rate,
+                                                 float (*__restrict users)[kLanes],
                                                  float (*__restrict net)[kLanes],
                                                  float (*__restrict tr)[kLanes]) noexcept {
-  for (int b = 0; b < brands; ++b)
-    for (int e = 0; e < kLanes; ++e) {
-      users[b][e] = 0.0f;
-      net[b][e] = 0.0f;
-      tr[b][e] = static_cast<float>(g.trust_in[b][e]) / kUnit16;
+  for (int b0 = 0; b0 < brands; b0 += kBrandBlock) {
+    const int in_block = std::min(kBrandBlock, brands - b0);
+    LaneI count[kBrandBlock];
+    LaneF trust[kBrandBlock];
+#pragma GCC unroll 8
+    for (int r = 0; r < kBrandBlock; ++r) {
+      count[r] = LaneI{};
+      trust[r] = r < in_block ? __builtin_convertvector(lanes_load<LaneI>(g.trust_in[b0 + r]), LaneF) / kUnit16
+                              : LaneF{};
     }
-  for (int j = 0; j < degree; ++j)
-    for (int b = 0; b < brands; ++b)
-      for (int e = 0; e < kLanes; ++e) {
-        const std::int32_t is_b = -static_cast<std::int32_t>(w.brand[j][e] == b);
-        users[b][e] += std::bit_cast<float>(std::bit_cast<std::int32_t>(1.0f) & is_b);
-        net[b][e] += std::bit_cast<float>(std::bit_cast<std::int32_t>(w.net[j][e]) & is_b);
-        const float moved = tr[b][e] + wom_rate * (w.trust[j][e] - tr[b][e]);
-        const std::int32_t m = is_b & w.spoke[j][e];
-        tr[b][e] = std::bit_cast<float>((std::bit_cast<std::int32_t>(moved) & m) |
-                                        (std::bit_cast<std::int32_t>(tr[b][e]) & ~m));
+    for (int j = 0; j < degree; ++j) {
+      const LaneI word = lanes_load<LaneI>(g.word[j]);
+      const LaneI brand = word & 0x3F;
+      const LaneI sentiment = (word >> 6) & 3;  // 0 none, 1 detractor, 2 passive, 3 promoter
+      const LaneI spoke = -((sentiment + 3) >> 2);  // all bits set if the contact has an experience to tell
+      const LaneI net_one = (sentiment & (sentiment >> 1)) - (sentiment & ~(sentiment >> 1) & 1);  // +1, -1, 0
+      const LaneI tally = 1 + net_one * 65536;
+      const LaneF told = __builtin_convertvector(word >> 8, LaneF) / 255.0f;
+#pragma GCC unroll 8
+      for (int r = 0; r < kBrandBlock; ++r) {
+        const LaneI is_b = lanes_equal(brand, b0 + r);
+        count[r] += tally & is_b;
+        const LaneF moved = trust[r] + wom_rate * (told - trust[r]);
+        trust[r] = lanes_select(is_b & spoke, moved, trust[r]);
       }
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < kBrandBlock; ++r) {
+      if (r >= in_block) break;
+      const LaneI users_count = count[r] & 0xFFFF;  // below 65536: degree <= kMaxDegree
+      lanes_store(users[b0 + r], __builtin_convertvector(users_count, LaneF));
+      lanes_store(net[b0 + r], __builtin_convertvector((count[r] - users_count) >> 16, LaneF));
+      lanes_store(tr[b0 + r], trust[r]);
+    }
+  }
 }
 
 /// Alignment of each lane's values v with brand b's stance: the sum over
@@ -213,20 +279,18 @@ struct ContactWords {
 /// uniform draw[e]. Leaves the cumulative sums in u.
 [[gnu::always_inline]] inline void logit_lanes(float (*u)[kLanes], int brands, const float* draw,
                                                std::int32_t* chosen) noexcept {
-  alignas(64) float top[kLanes], total[kLanes];
-  for (int e = 0; e < kLanes; ++e) {
-    top[e] = u[0][e];
-    total[e] = 0.0f;
-    chosen[e] = 0;
+  LaneF top = lanes_load<LaneF>(u[0]);
+  for (int b = 1; b < brands; ++b) top = lanes_max(top, lanes_load<LaneF>(u[b]));
+  LaneF total = LaneF{};
+  for (int b = 0; b < brands; ++b) {
+    total += fast_exp_lanes(lanes_load<LaneF>(u[b]) - top);
+    lanes_store(u[b], total);  // now cumulative
   }
-  for (int b = 1; b < brands; ++b)
-    for (int e = 0; e < kLanes; ++e) top[e] = std::max(top[e], u[b][e]);
-  for (int b = 0; b < brands; ++b)
-    for (int e = 0; e < kLanes; ++e) u[b][e] = total[e] += fast_exp(u[b][e] - top[e]);  // now cumulative
-  for (int e = 0; e < kLanes; ++e) total[e] = draw[e] * total[e];  // now the target
-  for (int b = 0; b < brands; ++b)
-    for (int e = 0; e < kLanes; ++e) chosen[e] += u[b][e] <= total[e];
-  for (int e = 0; e < kLanes; ++e) chosen[e] = std::min(chosen[e], brands - 1);
+  const LaneF target = lanes_load<LaneF>(draw) * total;
+  LaneI pick = LaneI{};
+  for (int b = 0; b < brands; ++b) pick += 1 + lanes_greater(lanes_load<LaneF>(u[b]), target);  // + (u[b] <= target)
+  const LaneI beyond = (brands - 1 - pick) >> 31;  // pick > brands - 1
+  lanes_store(chosen, (pick & ~beyond) | ((brands - 1) & beyond));
 }
 
 /// The initial brand choice of kLanes new customers, one per lane: the base
@@ -274,9 +338,7 @@ CXSIM_CLONES void lanes_initial_choice(InitialLanes& g, const LaneCoefficients& 
 }  // namespace
 
 CXSIM_CLONES void lanes_word_of_mouth(PurchaseLanes& g, const LaneCoefficients& c) noexcept {
-  ContactWords w;
-  unpack_words(g, c.degree, w);
-  word_of_mouth(g, w, c.brands, c.degree, c.wom_rate, g.users, g.net, g.trust);
+  word_of_mouth(g, c.brands, c.degree, c.wom_rate, g.users, g.net, g.trust);
 }
 
 CXSIM_CLONES void lanes_choose(PurchaseLanes& g, const LaneCoefficients& c, const StepContext& ctx) noexcept {
@@ -286,59 +348,66 @@ CXSIM_CLONES void lanes_choose(PurchaseLanes& g, const LaneCoefficients& c, cons
     for (int e = 0; e < L; ++e)
       g.v[d][e] = std::clamp(g.mean[d][e] + static_cast<float>(g.dev[d][e]) / kDevScale, -1.0f, 1.0f);
   alignas(64) float w[3][L], life_scale[L];
-  alignas(64) std::int32_t lead[L];
   for (int e = 0; e < L; ++e) {
     g.salience[e] = std::clamp(g.salience_mean[e] + static_cast<float>(g.salience_dev[e]) / kDevScale, 0.0f, 1.0f);
     for (int j = 0; j < 3; ++j) w[j][e] = static_cast<float>(g.weight[j][e]) / kWeightScale;
     g.loyalty[e] = static_cast<float>(g.loyalty_in[e]) / kUnit16 *
                    fast_exp(static_cast<float>(g.idle[e]) * g.log_retention[e]);
     life_scale[e] = c.beta_life * w[0][e] * g.salience[e];
-    lead[e] = 0;
   }
-  for (int q = 0; q < 2 * nb; ++q) {  // lead: 2 x brands means none
-    const float cum = ctx.lead_cum[static_cast<std::size_t>(q)];
-    for (int e = 0; e < L; ++e) lead[e] += cum <= g.lead_draw[e];
+  // The lead: 2b an ambassador of brand b, 2b + 1 its marketing, 2 x brands none.
+  LaneI lead_kind = LaneI{};
+  {
+    const LaneF draw = lanes_load<LaneF>(g.lead_draw);
+    for (int q = 0; q < 2 * nb; ++q)  // + (cum <= draw)
+      lead_kind += 1 + lanes_greater(LaneF{} + ctx.lead_cum[static_cast<std::size_t>(q)], draw);
   }
   const float inv_degree = c.degree > 0 ? 1.0f / static_cast<float>(c.degree) : 0.0f;
   alignas(64) float u[kMaxBrands][L], align[kMaxBrands][L];
-  alignas(64) float lo[3][L], hi[3][L];
-  for (int j = 0; j < 3; ++j)
-    for (int e = 0; e < L; ++e) {
-      lo[j][e] = 1e30f;
-      hi[j][e] = -1e30f;
-    }
+  word_of_mouth(g, nb, c.degree, c.wom_rate, g.users, g.net, g.trust);
+  // The utilities, brand by brand, with the per-lane values in registers.
   {
-    ContactWords words;
-    unpack_words(g, c.degree, words);
-    word_of_mouth(g, words, nb, c.degree, c.wom_rate, g.users, g.net, g.trust);
-  }
-  for (int b = 0; b < nb; ++b) {
-    const auto bj = static_cast<std::size_t>(b);
-    const float* users = g.users[b];
-    const float* net = g.net[b];
-    const float* tr = g.trust[b];
-    float* al = align[b];
-    alignment_lanes(ctx, c.k, nb, b, g.v, al);
-    const float time_term = ctx.time_term[bj], money_term = ctx.money_term[bj], bonus = ctx.loyalty_bonus[bj];
-    const float lift_ambassador = ctx.lead_lift[2 * bj], lift_marketing = ctx.lead_lift[2 * bj + 1];
-    for (int e = 0; e < L; ++e) {
+    const LaneF loyalty = lanes_load<LaneF>(g.loyalty), scale = lanes_load<LaneF>(life_scale);
+    const LaneF w_time = lanes_load<LaneF>(w[1]), w_money = lanes_load<LaneF>(w[2]);
+    const LaneI current = lanes_load<LaneI>(g.current);
+    const LaneI lead_brand = lead_kind >> 1;
+    LaneF v[kMaxDimensions];
+    for (int d = 0; d < c.k; ++d) v[d] = lanes_load<LaneF>(g.v[d]);
+    LaneF lo_life = LaneF{} + 1e30f, lo_time = lo_life, lo_money = lo_life;
+    LaneF hi_life = LaneF{} - 1e30f, hi_time = hi_life, hi_money = hi_life;
+    for (int b = 0; b < nb; ++b) {
+      const auto bj = static_cast<std::size_t>(b);
+      // Alignment of the values with brand b's stance: the sum over dimensions in dimension order.
+      LaneF al = LaneF{};
+      for (int d = 0; d < c.k; ++d) al += ctx.stance_by_dim[static_cast<std::size_t>(d * nb + b)] * v[d];
+      lanes_store(align[b], al);
       // A stance the customer shares counts only as far as it is believed, and a
       // disbelieved one reads as hypocrisy; an opposed stance counts in full.
-      const float credit = select(al[e] > 0.0f, (tr[e] - c.hypocrisy) * c.inv_credible_range, 1.0f);
-      const float life = life_scale[e] * al[e] * credit;
-      const float time = w[1][e] * time_term;
-      const float money = w[2][e] * money_term;
-      float x = life - time - money + inv_degree * (c.beta_social * users[e] + c.beta_wom * net[e]);
-      lo[0][e] = std::min(lo[0][e], life);
-      hi[0][e] = std::max(hi[0][e], life);
-      lo[1][e] = std::min(lo[1][e], time);
-      hi[1][e] = std::max(hi[1][e], time);
-      lo[2][e] = std::min(lo[2][e], money);
-      hi[2][e] = std::max(hi[2][e], money);
-      x = select(g.current[e] == b, x + bonus * g.loyalty[e], x);
-      x = select(lead[e] >> 1 == b, x + select(lead[e] == 2 * b, lift_ambassador, lift_marketing), x);
-      u[b][e] = x;
+      const LaneF tr = lanes_load<LaneF>(g.trust[b]);
+      const LaneF credit = lanes_select(lanes_positive(al), (tr - c.hypocrisy) * c.inv_credible_range, LaneF{} + 1.0f);
+      const LaneF life = scale * al * credit;
+      const LaneF time = w_time * ctx.time_term[bj];
+      const LaneF money = w_money * ctx.money_term[bj];
+      LaneF x = life - time - money +
+                inv_degree * (c.beta_social * lanes_load<LaneF>(g.users[b]) + c.beta_wom * lanes_load<LaneF>(g.net[b]));
+      lo_life = lanes_min(lo_life, life);
+      hi_life = lanes_max(hi_life, life);
+      lo_time = lanes_min(lo_time, time);
+      hi_time = lanes_max(hi_time, time);
+      lo_money = lanes_min(lo_money, money);
+      hi_money = lanes_max(hi_money, money);
+      x = lanes_select(lanes_equal(current, b), x + ctx.loyalty_bonus[bj] * loyalty, x);
+      const LaneF lift =
+          lanes_select(lanes_equal(lead_kind, 2 * b), LaneF{} + ctx.lead_lift[2 * bj], LaneF{} + ctx.lead_lift[2 * bj + 1]);
+      x = lanes_select(lanes_equal(lead_brand, b), x + lift, x);
+      lanes_store(u[b], x);
     }
+    // How much of the difference between brands comes from values (life).
+    const LaneF spread = (hi_life - lo_life) + (hi_time - lo_time) + (hi_money - lo_money);
+    alignas(64) float values_share[L], spread_of[L];
+    lanes_store(values_share, (hi_life - lo_life) / spread * 1048576.0f);
+    lanes_store(spread_of, spread);
+    for (int e = 0; e < L; ++e) g.values_weight_fx[e] = spread_of[e] > 0.0f ? round_nonneg(values_share[e]) : 0u;
   }
   logit_lanes(u, nb, g.choice_draw, g.chosen);
   for (int e = 0; e < L; ++e) {
@@ -358,11 +427,6 @@ CXSIM_CLONES void lanes_choose(PurchaseLanes& g, const LaneCoefficients& c, cons
       g.action[e] = select(is_chosen, action, g.action[e]);
       g.align[e] = select(is_chosen, align[b][e], g.align[e]);
     }
-  }
-  // How much of the difference between brands comes from values (life).
-  for (int e = 0; e < L; ++e) {
-    const float spread = (hi[0][e] - lo[0][e]) + (hi[1][e] - lo[1][e]) + (hi[2][e] - lo[2][e]);
-    g.values_weight_fx[e] = spread > 0.0f ? round_nonneg((hi[0][e] - lo[0][e]) / spread * 1048576.0f) : 0u;
   }
 }
 
