@@ -2,7 +2,8 @@
 // A purchaser's results must not depend on its lane, on the other purchasers
 // sharing its group, or on how full the group is; the standalone word of
 // mouth (benchmarked on its own) must equal the one inside lanes_choose. The
-// same holds for the finish (lanes_finish).
+// same holds for the finish (lanes_finish). Word of mouth must also equal a
+// plain one-contact-at-a-time transcription for any brand count and degree.
 
 #include <gtest/gtest.h>
 
@@ -141,6 +142,54 @@ TEST_F(Lanes, ResultsDependOnTheCustomerOnly) {
   // The draws differ per customer, so the test sees more than one brand chosen.
   std::sort(chosen_brands.begin(), chosen_brands.end());
   EXPECT_GT(std::unique(chosen_brands.begin(), chosen_brands.end()) - chosen_brands.begin(), 1);
+}
+
+}  // namespace
+
+namespace {
+
+// Word of mouth as the model states it, one lane and one contact at a time
+// with float sums: lanes_word_of_mouth (blocks of brands in registers, users
+// and net promotion counted in one integer) must give the same bits, for
+// brand counts below, at and above one block of 8 and up to the maximum.
+TEST(LanesWordOfMouth, EqualsOneContactAtATime) {
+  std::uint64_t state = 12345;
+  auto next = [&state] { return static_cast<std::uint32_t>((state = cxsim::splitmix64(state)) >> 32); };
+  for (const int brands : {1, 3, 8, 13, cxsim::kMaxBrands}) {
+    for (const int degree : {0, 2, 8, 20}) {
+      auto g = std::make_unique<PurchaseLanes>();
+      cxsim::LaneCoefficients c{};
+      c.brands = brands;
+      c.degree = degree;
+      c.wom_rate = 0.15f;
+      for (int b = 0; b < brands; ++b)
+        for (int e = 0; e < kLanes; ++e) g->trust_in[b][e] = static_cast<std::int32_t>(next() % 65536);
+      for (int j = 0; j < degree; ++j)
+        for (int e = 0; e < kLanes; ++e) {
+          // A brand in use, a sentiment (none, detractor, passive, promoter) and a trust byte.
+          const auto brand = next() % static_cast<std::uint32_t>(brands);
+          g->word[j][e] = static_cast<std::int32_t>(brand | (next() % 4) << 6 | (next() % 256) << 8);
+        }
+      cxsim::lanes_word_of_mouth(*g, c);
+      for (int e = 0; e < kLanes; ++e)
+        for (int b = 0; b < brands; ++b) {
+          float users = 0.0f, net = 0.0f, trust = static_cast<float>(g->trust_in[b][e]) / cxsim::kUnit16;
+          for (int j = 0; j < degree; ++j) {
+            const std::int32_t word = g->word[j][e];
+            if ((word & 0x3F) != b) continue;
+            const int sentiment = (word >> 6) & 3;
+            users += 1.0f;
+            net += sentiment == 3 ? 1.0f : sentiment == 1 ? -1.0f : 0.0f;
+            if (sentiment != 0) trust = trust + c.wom_rate * (static_cast<float>(word >> 8) / 255.0f - trust);
+          }
+          const auto where = "brands " + std::to_string(brands) + ", degree " + std::to_string(degree) + ", lane " +
+                             std::to_string(e) + ", brand " + std::to_string(b);
+          ASSERT_EQ(std::bit_cast<std::uint32_t>(g->users[b][e]), std::bit_cast<std::uint32_t>(users)) << where;
+          ASSERT_EQ(std::bit_cast<std::uint32_t>(g->net[b][e]), std::bit_cast<std::uint32_t>(net)) << where;
+          ASSERT_EQ(std::bit_cast<std::uint32_t>(g->trust[b][e]), std::bit_cast<std::uint32_t>(trust)) << where;
+        }
+    }
+  }
 }
 
 }  // namespace
