@@ -265,13 +265,12 @@ constexpr int kBrandBlock = 8;
 
 /// Alignment of each lane's values v with brand b's stance: the sum over
 /// dimensions in dimension order.
-[[gnu::always_inline]] inline void alignment_lanes(const StepContext& ctx, int k, int brands, int b,
-                                                   const float (*v)[kLanes], float* al) noexcept {
-  for (int e = 0; e < kLanes; ++e) al[e] = 0.0f;
-  for (int d = 0; d < k; ++d) {
-    const float stance = ctx.stance_by_dim[static_cast<std::size_t>(d * brands + b)];
-    for (int e = 0; e < kLanes; ++e) al[e] += stance * v[d][e];
-  }
+[[gnu::always_inline]] inline LaneF alignment_lanes(const StepContext& ctx, int k, int brands, int b,
+                                                    const float (*v)[kLanes]) noexcept {
+  LaneF al = LaneF{};
+  for (int d = 0; d < k; ++d)
+    al += ctx.stance_by_dim[static_cast<std::size_t>(d * brands + b)] * lanes_load<LaneF>(v[d]);
+  return al;
 }
 
 /// Logit choice per lane over `brands` utilities u[b][e], by inverting the
@@ -315,7 +314,7 @@ CXSIM_CLONES void lanes_initial_choice(InitialLanes& g, const LaneCoefficients& 
   for (int e = 0; e < L; ++e) life_scale[e] = c.beta_life * g.w[0][e] * g.s[e];
   for (int b = 0; b < nb; ++b) {
     const auto j = static_cast<std::size_t>(b);
-    alignment_lanes(ctx, c.k, nb, b, g.v, align[b]);
+    lanes_store(align[b], alignment_lanes(ctx, c.k, nb, b, g.v));
     const float credit_shared = (initial_trust[j] - c.hypocrisy) * c.inv_credible_range;
     const float time_term = ctx.time_term[j], money_term = ctx.money_term[j];
     for (int e = 0; e < L; ++e) {
@@ -371,15 +370,11 @@ CXSIM_CLONES void lanes_choose(PurchaseLanes& g, const LaneCoefficients& c, cons
     const LaneF w_time = lanes_load<LaneF>(w[1]), w_money = lanes_load<LaneF>(w[2]);
     const LaneI current = lanes_load<LaneI>(g.current);
     const LaneI lead_brand = lead_kind >> 1;
-    LaneF v[kMaxDimensions];
-    for (int d = 0; d < c.k; ++d) v[d] = lanes_load<LaneF>(g.v[d]);
     LaneF lo_life = LaneF{} + 1e30f, lo_time = lo_life, lo_money = lo_life;
     LaneF hi_life = LaneF{} - 1e30f, hi_time = hi_life, hi_money = hi_life;
     for (int b = 0; b < nb; ++b) {
       const auto bj = static_cast<std::size_t>(b);
-      // Alignment of the values with brand b's stance: the sum over dimensions in dimension order.
-      LaneF al = LaneF{};
-      for (int d = 0; d < c.k; ++d) al += ctx.stance_by_dim[static_cast<std::size_t>(d * nb + b)] * v[d];
+      const LaneF al = alignment_lanes(ctx, c.k, nb, b, g.v);
       lanes_store(align[b], al);
       // A stance the customer shares counts only as far as it is believed, and a
       // disbelieved one reads as hypocrisy; an opposed stance counts in full.
