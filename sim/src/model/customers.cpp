@@ -1,3 +1,10 @@
+// The lane vector helpers here (and fast_exp_in_range) take and return GCC
+// vectors by value; they are always inlined, so GCC's note that such a
+// function's ABI differs without AVX-512 concerns no call that is ever made.
+// (Silenced for the whole file: GCC reports it at the end of the translation
+// unit, at the template's declaration in its header.)
+#pragma GCC diagnostic ignored "-Wpsabi"
+
 #include "cxsim/model/customers.hpp"
 
 #include <algorithm>
@@ -155,11 +162,6 @@ namespace {
 // which the auto-vectoriser would keep in memory.
 using LaneF = float __attribute__((vector_size(4 * kLanes)));
 using LaneI = std::int32_t __attribute__((vector_size(4 * kLanes)));
-// The helpers below take and return these vectors by value; they are always
-// inlined, so GCC's note that such a function's ABI differs without AVX-512
-// concerns no call that is ever made. (Silenced to the end of the file: GCC
-// reports it at the end of the translation unit.)
-#pragma GCC diagnostic ignored "-Wpsabi"
 
 template <class V, class T>
 [[gnu::always_inline]] inline V lanes_load(const T* p) noexcept {
@@ -198,22 +200,10 @@ template <class V, class T>
 [[gnu::always_inline]] inline LaneF lanes_min(LaneF lo, LaneF x) noexcept { return lanes_select(lanes_greater(lo, x), x, lo); }
 [[gnu::always_inline]] inline LaneF lanes_max(LaneF hi, LaneF x) noexcept { return lanes_select(lanes_greater(x, hi), x, hi); }
 
-/// fast_exp on every lane: the same operations in the same order.
+/// fast_exp on every lane, its range check from integer arithmetic.
 [[gnu::always_inline]] inline LaneF fast_exp_lanes(LaneF x) noexcept {
   const LaneI keep = ~(reinterpret_cast<LaneI>(x + 87.0f) >> 31);  // x >= -87: all bits set unless it underflows
-  x = lanes_select(keep, x, LaneF{} - 87.0f);                         // std::max(x, -87)
-  const LaneF shifted = x * 1.44269504088896341f + 12582912.0f;
-  const LaneF n = shifted - 12582912.0f;
-  const LaneF r = (x - n * 0.693359375f) + n * 2.12194440e-4f;
-  LaneF p = LaneF{} + 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  const LaneF er = p * r * r + r + 1.0f;
-  const LaneI e = reinterpret_cast<LaneI>(shifted) - 0x4B400000;  // n as an integer
-  return reinterpret_cast<LaneF>((reinterpret_cast<LaneI>(er) + (e << 23)) & keep);
+  return fast_exp_in_range(lanes_select(keep, x, LaneF{} - 87.0f), keep);  // std::max(x, -87)
 }
 
 /// Brands whose word-of-mouth accumulators stay in registers together.

@@ -22,25 +22,35 @@
 
 namespace cxsim {
 
-/// e^x for x <= 88, relative error below 3e-7; returns 0 below -87.
-/// Range reduction x = n ln 2 + r, |r| <= ln 2 / 2, then the Cephes expf
-/// polynomial for e^r and 2^n put into the exponent bits.
-[[nodiscard]] inline float fast_exp(float x) noexcept {
-  const std::int32_t keep = -static_cast<std::int32_t>(x >= -87.0f);  // all bits set unless it underflows
-  x = std::max(x, -87.0f);
+/// fast_exp after its range check, for a float or a GCC vector of floats F
+/// with integers I of the same shape: x >= -87 with keep all bits set, or
+/// x = -87 with keep clear where the argument underflowed. Range reduction
+/// x = n ln 2 + r, |r| <= ln 2 / 2, then the Cephes expf polynomial for e^r
+/// and 2^n put into the exponent bits. fast_exp and the customer kernel's
+/// 16-lane exp both call it, so they compute the same operations in the same
+/// order. Always inlined: a vector instance must be compiled in its caller's
+/// instruction set.
+template <class F, class I>
+[[nodiscard, gnu::always_inline]] inline F fast_exp_in_range(F x, I keep) noexcept {
   // Round x / ln 2 to the nearest integer by adding 1.5 x 2^23.
-  const float shifted = x * 1.44269504088896341f + 12582912.0f;
-  const float n = shifted - 12582912.0f;
-  const float r = (x - n * 0.693359375f) + n * 2.12194440e-4f;
-  float p = 1.9875691500e-4f;
+  const F shifted = x * 1.44269504088896341f + 12582912.0f;
+  const F n = shifted - 12582912.0f;
+  const F r = (x - n * 0.693359375f) + n * 2.12194440e-4f;
+  F p = F{} + 1.9875691500e-4f;
   p = p * r + 1.3981999507e-3f;
   p = p * r + 8.3334519073e-3f;
   p = p * r + 4.1665795894e-2f;
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
-  const float er = p * r * r + r + 1.0f;
-  const std::int32_t e = std::bit_cast<std::int32_t>(shifted) - 0x4B400000;  // n as an integer
-  return std::bit_cast<float>((std::bit_cast<std::int32_t>(er) + (e << 23)) & keep);
+  const F er = p * r * r + r + 1.0f;
+  const I e = std::bit_cast<I>(shifted) - 0x4B400000;  // n as an integer
+  return std::bit_cast<F>((std::bit_cast<I>(er) + (e << 23)) & keep);
+}
+
+/// e^x for x <= 88, relative error below 3e-7; returns 0 below -87.
+[[nodiscard]] inline float fast_exp(float x) noexcept {
+  const std::int32_t keep = -static_cast<std::int32_t>(x >= -87.0f);  // all bits set unless it underflows
+  return fast_exp_in_range(std::max(x, -87.0f), keep);
 }
 
 /// ln(x) for positive normal x, within 1 ulp: the fdlibm algorithm
