@@ -31,7 +31,8 @@ void BM_Scan(benchmark::State& state, bool serial) {
   for (auto _ : state) {
     over(pop.n, serial, threads, [&](std::size_t b, std::size_t e) {
       cxsim::Tally tally(ctx.brands, static_cast<int>(parts.spec.cohorts.size()));
-      parts.kernel.process_range(pop, b, e, ctx, tally);
+      cxsim::WordLog written;
+      parts.kernel.process_range(pop, b, e, ctx, tally, written);
       benchmark::DoNotOptimize(tally.purchases.data());
     }, 1 << 18);
   }

@@ -7,6 +7,7 @@
 #include <tuple>
 
 #include "../support/market.hpp"
+#include "cxsim/model/population.hpp"
 
 namespace cxsim {
 namespace {
@@ -46,8 +47,37 @@ TEST(Determinism, FinalPopulationStateIsIdentical) {
   const Population& a = serial.population();
   const Population& b = parallel.population();
   EXPECT_TRUE(a.records == b.records);  // attributes, trust, commitment, exit steps
-  EXPECT_TRUE(a.visible == b.visible);  // brand, word of mouth, loyalty, last purchase
+  EXPECT_TRUE(a.word == b.word);    // brand, sentiment, visible trust
+  EXPECT_TRUE(a.state == b.state);  // last purchase, loyalty
   EXPECT_TRUE(a.next_event == b.next_event);
+}
+
+// Words written during a step reach readers only when the step's logs are
+// published, and publishing logs in either order gives the same words.
+TEST(Determinism, WordsArePublishedAfterTheStep) {
+  Population pop;
+  pop.resize(100, 4, 3);
+  for (std::size_t i = 0; i < pop.n; ++i) pop.word[i] = Visible{1, Sentiment::kNone, 10}.pack();
+  WordLog first, second;
+  first.add(3, Visible{2, Sentiment::kPromoter, 200}.pack());
+  first.add(70, Visible{0, Sentiment::kDetractor, 5}.pack());
+  second.add(99, Visible{2, Sentiment::kPassive, 128}.pack());
+  EXPECT_EQ(pop.current(3).brand, 1);  // logged, not yet visible
+  EXPECT_EQ(pop.current(99).brand, 1);
+  Population other;
+  other.resize(100, 4, 3);
+  std::memcpy(other.word.data(), pop.word.data(), pop.n * sizeof(std::uint16_t));
+  pop.publish(first);
+  pop.publish(second);
+  other.publish(second);
+  other.publish(first);
+  EXPECT_TRUE(pop.word == other.word);
+  EXPECT_EQ(pop.current(3).brand, 2);
+  EXPECT_EQ(pop.current(3).sentiment, Sentiment::kPromoter);
+  EXPECT_EQ(pop.current(3).trust, 200);
+  EXPECT_EQ(pop.current(70).sentiment, Sentiment::kDetractor);
+  EXPECT_EQ(pop.current(99).trust, 128);
+  EXPECT_EQ(pop.current(4).brand, 1);  // untouched
 }
 
 TEST(Determinism, DifferentSeedsDiffer) {

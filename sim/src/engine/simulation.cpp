@@ -105,6 +105,8 @@ struct Simulation::Impl {
   StepContext ctx;
   StepMetrics previous;
   tbb::enumerable_thread_specific<Tally> tallies;
+  tbb::enumerable_thread_specific<WordLog> written;  ///< the visible words each worker wrote this step
+  std::vector<const WordLog*> logs;
   std::vector<WorkforceSums> employee_blocks;
   std::vector<std::size_t> sample;
   std::vector<std::int64_t> survey;  ///< per-block sums of the tracking sample
@@ -291,8 +293,15 @@ void Simulation::Impl::step() {
   update_employees(t);
   build_context(t);
   for (auto& tally : tallies) tally.clear();
+  for (auto& log : written) log.clear();
   for_range(pop.n, kCustomerGrain, [&](std::size_t begin, std::size_t end) {
-    kernel.process_range(pop, begin, end, ctx, tallies.local());
+    kernel.process_range(pop, begin, end, ctx, tallies.local(), written.local());
+  });
+  // The step's new visible words, seen by everyone from the next step on.
+  logs.clear();
+  for (const auto& log : written) logs.push_back(&log);
+  for_range(logs.size(), 1, [&](std::size_t begin, std::size_t end) {
+    for (std::size_t j = begin; j < end; ++j) pop.publish(*logs[j]);
   });
   Tally total(brands, cohorts);
   for (const auto& tally : tallies) total.add(tally);  // integer sums: order does not matter
@@ -352,11 +361,13 @@ void Simulation::Impl::measure(int step, const Tally& tally) {
       std::int64_t* sums = survey.data() + blk * width;  // loyalty, count, trust per brand; salience, count per cohort
       const std::size_t stop = std::min(sample.size(), (blk + 1) * per_block);
       for (std::size_t j = blk * per_block; j < stop; ++j) {
-        // Sampled customers are far apart: fetch the record and visible entry
+        // Sampled customers are far apart: fetch the record, word and state
         // of one kSurveyAhead places on, so that the misses overlap.
         if (j + kSurveyAhead < stop) {
-          __builtin_prefetch(pop.record(sample[j + kSurveyAhead]));
-          __builtin_prefetch(pop.visible.data() + sample[j + kSurveyAhead]);
+          const std::size_t ahead = sample[j + kSurveyAhead];
+          __builtin_prefetch(pop.record(ahead));
+          __builtin_prefetch(pop.word.data() + ahead);
+          __builtin_prefetch(pop.state.data() + ahead);
         }
         const std::size_t i = sample[j];
         const auto b = pop.current(i).brand;

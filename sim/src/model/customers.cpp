@@ -560,7 +560,7 @@ float CustomerKernel::salience_at(const Population& pop, std::size_t i, int t) c
 }
 
 float CustomerKernel::loyalty_at(const Population& pop, std::size_t i, int t) const {
-  const VisibleState v = VisibleState::unpack(pop.visible_state(i));
+  const OwnState v = pop.own_state(i);
   const auto idle = static_cast<float>(t - v.t_last);
   return v.loyalty / kUnit16 * fast_exp(idle * log_retention_[pop.commitment(i)]);
 }
@@ -732,7 +732,8 @@ void CustomerKernel::init(Population& pop, std::size_t begin, std::size_t end, c
         pop.commitment(i) = commitment(anchor, g.s[e], g.trust[e], g.align[e]);
         const auto word =
             Visible{static_cast<std::uint8_t>(g.brand[e]), Sentiment::kNone, to_u8(g.trust[e])}.pack();
-        pop.set_visible_state(i, {word, word, 0, loyalty});
+        pop.word[i] = word;  // (no one reads during initialisation)
+        pop.set_own_state(i, {0, loyalty});
       }
     }
     // First purchase steps of the batch side by side.
@@ -744,10 +745,10 @@ void CustomerKernel::init(Population& pop, std::size_t begin, std::size_t end, c
   }
 }
 
-void CustomerKernel::enter(Population& pop, std::size_t i, const StepContext& ctx, Tally& tally) const {
+void CustomerKernel::enter(Population& pop, std::size_t i, const StepContext& ctx, Tally& tally,
+                           WordLog& written) const {
   const int t = ctx.t;
-  const std::uint16_t old_word = VisibleState::unpack(pop.visible_state(i)).word;
-  --tally.base_delta[Visible::unpack(old_word).brand];
+  --tally.base_delta[pop.current(i).brand];
   const int cohort = spec_.entrant_cohort;
   const BirthCohort born_into = birth_cohort(t, cohort);
   const BirthCohort* params = &born_into;
@@ -763,7 +764,8 @@ void CustomerKernel::enter(Population& pop, std::size_t i, const StepContext& ct
   pop.commitment(i) = 0;
   const auto word = Visible{static_cast<std::uint8_t>(brand), Sentiment::kNone,
                             to_u8(trust[static_cast<std::size_t>(brand)] / kUnit16)}.pack();
-  pop.set_visible_state(i, {word, old_word, static_cast<std::uint16_t>(t), 0});
+  written.add(i, word);
+  pop.set_own_state(i, {static_cast<std::uint16_t>(t), 0});
   pop.next_event[i] = std::min(first, pop.exit_step(i));
 }
 
@@ -783,12 +785,12 @@ void CustomerKernel::gather_lanes(const Population& pop, int t, const std::uint3
           g.current[e] = 0;
       g.log_retention[e] = g.lead_draw[e] = g.choice_draw[e] = 0.0f;
       g.rate[e] = 0.0;
-      g.exit_step[e] = g.cohort[e] = g.word_before[e] = 0;
+      g.exit_step[e] = g.cohort[e] = 0;
       g.need_draw[e] = g.resolve_draw[e] = g.outcome_draw[e] = g.wait_draw[e] = 0.5;
       continue;
     }
     const std::size_t i = customers[e];
-    const VisibleState me = VisibleState::unpack(pop.visible_state(i));
+    const OwnState me = pop.own_state(i);
     const int cohort = pop.cohort(i);
     const float* mean = timeline_.values_mean(t, cohort);
     const std::int8_t* dev = pop.values_dev(i);
@@ -805,15 +807,14 @@ void CustomerKernel::gather_lanes(const Population& pop, int t, const std::uint3
     g.loyalty_in[e] = me.loyalty;
     g.idle[e] = t - me.t_last;
     g.log_retention[e] = log_retention_[pop.commitment(i)];
-    g.current[e] = Visible::unpack(me.word).brand;
-    g.word_before[e] = me.word;
+    g.current[e] = pop.current(i).brand;
     g.cohort[e] = cohort;
     g.rate[e] = pop.rate(i);
     g.exit_step[e] = pop.exit_step(i);
     const std::uint32_t* mine = contacts[e];
     for (int j = 0; j < degree; ++j) {
       const std::uint32_t contact = mine[static_cast<std::size_t>(j) * contact_stride];
-      g.word[j][e] = VisibleState::word_for_readers(pop.visible_state(contact), t);
+      g.word[j][e] = pop.word[contact];
     }
   }
 }
@@ -850,7 +851,8 @@ void CustomerKernel::BatchCounts::add_to(Tally& tally, int brands, int cohorts) 
 
 void CustomerKernel::purchase_lanes(Population& pop, const std::uint32_t* who, const int* at, int lanes,
                                     const std::uint32_t* const draws[4], const std::uint32_t* contacts,
-                                    const StepContext& ctx, BatchCounts& counts, Tally& tally) const {
+                                    const StepContext& ctx, BatchCounts& counts, Tally& tally,
+                                    WordLog& written) const {
   const int t = ctx.t;
   const int nb = ctx.brands;
   // 1. Gather each purchaser's record, its contacts' words as of last step
@@ -908,8 +910,8 @@ void CustomerKernel::purchase_lanes(Population& pop, const std::uint32_t* who, c
         std::memcpy(trust_row + 8 * q, &g.trust_packed[q][e], static_cast<std::size_t>(nb - 4 * q) * 2);
     }
     pop.commitment(i) = static_cast<std::uint8_t>(g.commitment_out[e]);
-    pop.set_visible_state(i, {static_cast<std::uint16_t>(g.word_after[e]), static_cast<std::uint16_t>(g.word_before[e]),
-                              static_cast<std::uint16_t>(t), static_cast<std::uint16_t>(g.loyalty_out[e])});
+    pop.set_own_state(i, {static_cast<std::uint16_t>(t), static_cast<std::uint16_t>(g.loyalty_out[e])});
+    written.add(i, static_cast<std::uint16_t>(g.word_after[e]));
     pop.next_event[i] = std::min(to_step(next[e]), static_cast<std::uint16_t>(g.exit_step[e]));
 
     by_brand[cb] += 1 | (static_cast<std::uint64_t>(g.promoter[e]) << 16) |
@@ -932,25 +934,26 @@ void CustomerKernel::prefetch_batch(const Population& pop, const std::uint32_t* 
   std::uint64_t rewired[kBatch];
   contacts_of_batch(network_, who, count, contacts, rewired);
   const bool one_line = 64 % pop.stride == 0;  // records never straddle a cache line (stride 32 at K=4, B=8)
-  // The ring neighbours' visible entries, i - half .. i + half, lie on one or
-  // two cache lines (the customer's own among them): fetch both ends.
+  // The ring neighbours' words, i - half .. i + half (the customer's own
+  // among them), lie on one or two cache lines: fetch both ends.
   const std::size_t half = static_cast<std::size_t>(network_.degree() / 2);
   const std::size_t last = pop.n - 1;
   for (int e = 0; e < count; ++e) {
     const std::size_t i = who[e];
     __builtin_prefetch(pop.record(i));
     if (!one_line) __builtin_prefetch(pop.record(i) + pop.stride - 1);
-    __builtin_prefetch(pop.visible.data() + (i >= half ? i - half : 0));
-    __builtin_prefetch(pop.visible.data() + std::min(i + half, last));
+    __builtin_prefetch(pop.state.data() + i);
+    __builtin_prefetch(pop.word.data() + (i >= half ? i - half : 0));
+    __builtin_prefetch(pop.word.data() + std::min(i + half, last));
     for (std::uint64_t far = rewired[e]; far != 0; far &= far - 1) {
       const auto slot = static_cast<std::size_t>(std::countr_zero(far));
-      __builtin_prefetch(pop.visible.data() + contacts[slot * kBatch + static_cast<std::size_t>(e)]);
+      __builtin_prefetch(pop.word.data() + contacts[slot * kBatch + static_cast<std::size_t>(e)]);
     }
   }
 }
 
 void CustomerKernel::run_batch(Population& pop, const std::uint32_t* who, int count, const std::uint32_t* contacts,
-                               const StepContext& ctx, Tally& tally) const {
+                               const StepContext& ctx, Tally& tally, WordLog& written) const {
   const auto t = static_cast<std::uint32_t>(ctx.t);
   // 2. The purchase stream's first two Philox blocks of every customer in the batch.
   alignas(64) std::uint32_t x0[2 * kBatch], x1[2 * kBatch], x2[2 * kBatch], x3[2 * kBatch];
@@ -972,7 +975,7 @@ void CustomerKernel::run_batch(Population& pop, const std::uint32_t* who, int co
   for (int e = 0; e < count; ++e) {
     const std::size_t i = who[e];
     if (pop.exit_step(i) == t)
-      enter(pop, i, ctx, tally);
+      enter(pop, i, ctx, tally, written);
     else
       buyers[count_buyers++] = e;
   }
@@ -983,13 +986,13 @@ void CustomerKernel::run_batch(Population& pop, const std::uint32_t* who, int co
   counts.clear(ctx.brands, cohorts);
   for (int first = 0; first < count_buyers; first += kLanes) {
     const int lanes = std::min(kLanes, count_buyers - first);
-    purchase_lanes(pop, who, buyers + first, lanes, draws, contacts, ctx, counts, tally);
+    purchase_lanes(pop, who, buyers + first, lanes, draws, contacts, ctx, counts, tally, written);
   }
   counts.add_to(tally, ctx.brands, cohorts);
 }
 
 void CustomerKernel::process_range(Population& pop, std::size_t begin, std::size_t end, const StepContext& ctx,
-                                   Tally& tally) const {
+                                   Tally& tally, WordLog& written) const {
   const auto t = static_cast<std::uint16_t>(ctx.t);
   const std::uint16_t* next = pop.next_event.data();
   // Batches in flight: the memory of the newest is prefetched while the
@@ -1008,7 +1011,7 @@ void CustomerKernel::process_range(Population& pop, std::size_t begin, std::size
     filling = (filling + 1) % kInFlight;
     if (++pending == kInFlight) {  // the oldest is where the next one will be collected
       Batch& oldest = batches[filling];
-      run_batch(pop, oldest.who, oldest.count, oldest.contacts, ctx, tally);
+      run_batch(pop, oldest.who, oldest.count, oldest.contacts, ctx, tally, written);
       --pending;
     }
     batches[filling].count = 0;
@@ -1044,7 +1047,7 @@ void CustomerKernel::process_range(Population& pop, std::size_t begin, std::size
   if (batches[filling].count > 0) flush();
   for (; pending > 0; --pending) {
     const Batch& oldest = batches[(filling + kInFlight - pending) % kInFlight];
-    run_batch(pop, oldest.who, oldest.count, oldest.contacts, ctx, tally);
+    run_batch(pop, oldest.who, oldest.count, oldest.contacts, ctx, tally, written);
   }
 }
 

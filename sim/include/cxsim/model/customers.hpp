@@ -4,10 +4,11 @@
 /// experience, loyalty, trust, word of mouth) and exit.
 ///
 /// `CustomerKernel::process_range` handles the customers of a range for step t:
-/// each reads only its own record and its contacts' visible words as of the
-/// previous step, and writes only its own record and visible entry. It is
-/// therefore safe to call for disjoint ranges concurrently, and the result does
-/// not depend on the order of calls.
+/// each reads only its own record and state and its contacts' visible words,
+/// which do not change during the step, and writes only its own record and
+/// state; its new visible word goes to a WordLog, published after the step.
+/// It is therefore safe to call for disjoint ranges concurrently, and the
+/// result does not depend on the order of calls.
 ///
 /// Within a range, events are collected in batches whose memory is prefetched
 /// one batch ahead, and purchases are computed kLanes at a time, one SIMD lane
@@ -115,7 +116,6 @@ struct alignas(64) PurchaseLanes {
   alignas(64) double rate[kLanes];                 ///< purchase rate (the record's float, for Timeline::next_purchases)
   alignas(64) std::int32_t exit_step[kLanes];
   alignas(64) std::int32_t cohort[kLanes];
-  alignas(64) std::int32_t word_before[kLanes];    ///< own visible word before the purchase
   alignas(64) double need_draw[kLanes];            ///< uniform: does the purchase need support?
   alignas(64) double resolve_draw[kLanes];         ///< uniform: is the need resolved?
   alignas(64) double outcome_draw[kLanes];         ///< uniform: satisfaction class
@@ -199,16 +199,18 @@ class CustomerKernel {
   void prepare(StepContext& ctx) const;
 
   /// Processes every customer in [begin, end) with an event at step ctx.t (a
-  /// purchase, or an exit and the entrant that replaces it). Tallies into `tally`.
-  void process_range(Population& pop, std::size_t begin, std::size_t end, const StepContext& ctx,
-                     Tally& tally) const;
+  /// purchase, or an exit and the entrant that replaces it). Tallies into
+  /// `tally`; the new visible words go to `written`, for Population::publish
+  /// once every range of the step is processed.
+  void process_range(Population& pop, std::size_t begin, std::size_t end, const StepContext& ctx, Tally& tally,
+                     WordLog& written) const;
 
   /// Coefficients of the lane functions for this scenario.
   [[nodiscard]] const LaneCoefficients& lane_coefficients() const noexcept { return lanes_; }
 
   /// Fills lanes [0, lanes) of `g` (lanes <= kLanes) with what the purchases
   /// of `customers` at step t read: their records, loyalty and current brand,
-  /// and the words of their contacts as of step t - 1 (contact j of lane e is
+  /// and the words of their contacts (contact j of lane e is
   /// contacts[e][j x contact_stride]; network degree contacts each). Lanes
   /// from `lanes` on are zeroed; the draws of the others are left for the
   /// caller to set.
@@ -253,7 +255,7 @@ class CustomerKernel {
   void prefetch_batch(const Population& pop, const std::uint32_t* who, int count, std::uint32_t* contacts) const;
   /// Processes the events of a batch whose contacts prefetch_batch computed.
   void run_batch(Population& pop, const std::uint32_t* who, int count, const std::uint32_t* contacts,
-                 const StepContext& ctx, Tally& tally) const;
+                 const StepContext& ctx, Tally& tally, WordLog& written) const;
   /// A batch's purchase counts, in 16-bit fields of 64-bit words so that a
   /// purchase costs three or four increments instead of nine or thirteen (a
   /// batch has fewer than 2^16 purchases); added to the Tally once per batch.
@@ -271,8 +273,8 @@ class CustomerKernel {
   /// go to `counts`, panel purchases and the values weight to `tally`.
   void purchase_lanes(Population& pop, const std::uint32_t* who, const int* at, int lanes,
                       const std::uint32_t* const draws[4], const std::uint32_t* contacts, const StepContext& ctx,
-                      BatchCounts& counts, Tally& tally) const;
-  void enter(Population& pop, std::size_t i, const StepContext& ctx, Tally& tally) const;
+                      BatchCounts& counts, Tally& tally, WordLog& written) const;
+  void enter(Population& pop, std::size_t i, const StepContext& ctx, Tally& tally, WordLog& written) const;
   /// The exit step of a customer born after step `after`, from ln U of a uniform U.
   [[nodiscard]] std::uint16_t exit_after(int after, double log_u) const;
 

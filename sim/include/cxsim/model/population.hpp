@@ -7,20 +7,20 @@
 ///
 /// - `next_event` (2 bytes): the step at which the customer next acts. It is
 ///   the only column the step scans in full, sequentially.
-/// - `visible` (8 bytes): what contacts read (current brand, sentiment of the
-///   last experience, trust in the current brand) together with the same word
-///   as it was before the last write, the step of that write (`t_last`, the
-///   last purchase or entry) and the loyalty as of `t_last`. A reader at step t
-///   takes the previous word if the contact wrote at step t, so everyone reads
-///   the state as of the end of step t - 1 whatever the processing order,
-///   without a second buffer or a catch-up visit. Words are read and written
-///   whole (atomically), so concurrent readers see either version and pick the
-///   same one.
+/// - `word` (2 bytes): what contacts read (current brand, sentiment of the
+///   last experience, trust in the current brand) as of the end of the last
+///   step. It is the only column a customer reads of others: a cache line
+///   holds 32 customers' words, and the column is 20 MB at ten million
+///   customers. It does not change during a step: the words written in step
+///   t are collected in WordLogs and published after it, so everyone reads
+///   the state as of the end of step t - 1 whatever the processing order.
+/// - `state` (4 bytes): the step of the last purchase or entry (`t_last`) and
+///   the loyalty as of `t_last`, read and written only by the customer.
 /// - `records` (12 + 2B + K bytes, padded to 4): everything else a purchase
 ///   reads or writes, contiguous, so that a purchaser costs one or two cache
 ///   lines instead of one line in each of a dozen columns.
 ///
-/// Bytes per customer: 10 + round_up(12 + 2B + K, 4); 42 at K=4, B=8.
+/// Bytes per customer: 8 + round_up(12 + 2B + K, 4); 40 at K=4, B=8.
 /// Large arrays are anonymous memory mappings: their pages are zeroed by the
 /// kernel when first written (no separate zeroing pass) and use transparent
 /// huge pages where the system allows.
@@ -28,13 +28,13 @@
 #include <sys/mman.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <new>
 #include <span>
 #include <utility>
+#include <vector>
 
 namespace cxsim {
 
@@ -62,27 +62,30 @@ struct Visible {
   }
 };
 
-/// The 64-bit `visible` entry: current word (bits 0-15), the word before the
-/// last write (16-31), step of the last write t_last (32-47), loyalty as of
-/// t_last x 65535 (48-63).
-struct VisibleState {
-  std::uint16_t word = 0;
-  std::uint16_t previous = 0;
+/// The 32-bit `state` entry: step of the last purchase or entry t_last
+/// (bits 0-15) and loyalty as of t_last x 65535 (16-31).
+struct OwnState {
   std::uint16_t t_last = 0;
   std::uint16_t loyalty = 0;
 
-  [[nodiscard]] static constexpr VisibleState unpack(std::uint64_t x) noexcept {
-    return {static_cast<std::uint16_t>(x), static_cast<std::uint16_t>(x >> 16), static_cast<std::uint16_t>(x >> 32),
-            static_cast<std::uint16_t>(x >> 48)};
+  [[nodiscard]] static constexpr OwnState unpack(std::uint32_t x) noexcept {
+    return {static_cast<std::uint16_t>(x), static_cast<std::uint16_t>(x >> 16)};
   }
-  [[nodiscard]] constexpr std::uint64_t pack() const noexcept {
-    return std::uint64_t{word} | (std::uint64_t{previous} << 16) | (std::uint64_t{t_last} << 32) |
-           (std::uint64_t{loyalty} << 48);
+  [[nodiscard]] constexpr std::uint32_t pack() const noexcept {
+    return std::uint32_t{t_last} | (std::uint32_t{loyalty} << 16);
   }
-  /// The word as contacts see it during step t: as of the end of step t - 1.
-  [[nodiscard]] static constexpr std::uint16_t word_for_readers(std::uint64_t x, int t) noexcept {
-    return static_cast<std::uint16_t>(static_cast<int>((x >> 32) & 0xFFFF) == t ? x >> 16 : x);
-  }
+};
+
+/// The visible words written during a step, customer << 16 | word in the
+/// order written, for Population::publish after the step.
+class WordLog {
+ public:
+  void add(std::size_t customer, std::uint16_t word) { entries_.push_back(std::uint64_t{customer} << 16 | word); }
+  void clear() noexcept { entries_.clear(); }
+  [[nodiscard]] std::span<const std::uint64_t> entries() const noexcept { return entries_; }
+
+ private:
+  std::vector<std::uint64_t> entries_;
 };
 
 /// Fixed-point scales of the compact columns.
@@ -168,7 +171,8 @@ struct Population {
   std::size_t stride = 0;  ///< bytes per record
 
   LargeArray<std::uint16_t> next_event;  ///< step of the customer's next purchase or exit (kNever: none)
-  LargeArray<std::uint64_t> visible;     ///< VisibleState, read by contacts
+  LargeArray<std::uint16_t> word;        ///< Visible word as of the end of the last step, read by contacts
+  LargeArray<std::uint32_t> state;       ///< OwnState
   LargeArray<std::uint8_t> records;      ///< n x stride
 
   /// Allocates every column for n customers (zero-filled).
@@ -178,12 +182,13 @@ struct Population {
     brands = brand_count;
     stride = (bytes_of_record() + 3) / 4 * 4;
     next_event = LargeArray<std::uint16_t>(n);
-    visible = LargeArray<std::uint64_t>(n);
+    word = LargeArray<std::uint16_t>(n);
+    state = LargeArray<std::uint32_t>(n);
     records = LargeArray<std::uint8_t>(n * stride);
   }
 
   /// Bytes of customer state per customer.
-  [[nodiscard]] std::size_t bytes_per_customer() const noexcept { return sizeof(std::uint16_t) + sizeof(std::uint64_t) + stride; }
+  [[nodiscard]] std::size_t bytes_per_customer() const noexcept { return 2 * sizeof(std::uint16_t) + sizeof(std::uint32_t) + stride; }
 
   // Record fields.
   [[nodiscard]] std::uint8_t* record(std::size_t i) noexcept { return records.data() + i * stride; }
@@ -221,19 +226,19 @@ struct Population {
     return reinterpret_cast<const std::int8_t*>(record(i) + bytes_at() + 6);
   }
 
-  // The visible entry.
-  [[nodiscard]] std::uint64_t visible_state(std::size_t i) const noexcept {
-    return std::atomic_ref<std::uint64_t>(const_cast<std::uint64_t&>(visible[i])).load(std::memory_order_relaxed);
-  }
-  void set_visible_state(std::size_t i, const VisibleState& s) noexcept {
-    std::atomic_ref<std::uint64_t>(visible[i]).store(s.pack(), std::memory_order_relaxed);
-  }
   /// What customer i shows at the end of the last step processed (its current brand etc.).
-  [[nodiscard]] Visible current(std::size_t i) const noexcept {
-    return Visible::unpack(static_cast<std::uint16_t>(visible_state(i)));
-  }
+  [[nodiscard]] Visible current(std::size_t i) const noexcept { return Visible::unpack(word[i]); }
+  [[nodiscard]] OwnState own_state(std::size_t i) const noexcept { return OwnState::unpack(state[i]); }
+  void set_own_state(std::size_t i, const OwnState& s) noexcept { state[i] = s.pack(); }
   /// Step of customer i's last purchase or entry.
-  [[nodiscard]] int t_last(std::size_t i) const noexcept { return VisibleState::unpack(visible_state(i)).t_last; }
+  [[nodiscard]] int t_last(std::size_t i) const noexcept { return own_state(i).t_last; }
+
+  /// Makes the words of `log` visible: after every range of a step is
+  /// processed, so that nobody reads a word written in the same step. Logs of
+  /// one step hold distinct customers, so they may be published concurrently.
+  void publish(const WordLog& log) noexcept {
+    for (const std::uint64_t e : log.entries()) word[static_cast<std::size_t>(e >> 16)] = static_cast<std::uint16_t>(e);
+  }
 
  private:
   [[nodiscard]] std::size_t bytes_at() const noexcept { return 6 + 2 * static_cast<std::size_t>(brands); }
