@@ -58,8 +58,9 @@ class Lanes : public ::testing::Test {
     kernel_ = std::make_unique<cxsim::CustomerKernel>(*spec_, *timeline_, *network_);
   }
 
-  /// Runs the lane functions on `customers` (at most kLanes) and returns each lane's results.
-  std::vector<LaneResult> run(const std::vector<std::uint32_t>& customers) const {
+  /// Runs the lane functions on `customers` (at most kLanes) and returns each
+  /// lane's results; vector_lanes 8 or 16 overrides the kernel's vector width.
+  std::vector<LaneResult> run(const std::vector<std::uint32_t>& customers, int vector_lanes = 0) const {
     const cxsim::StepContext& ctx = sim_->context();
     const auto degree = static_cast<std::size_t>(network_->degree());
     std::vector<std::uint32_t> contacts(kLanes * degree);
@@ -81,7 +82,8 @@ class Lanes : public ::testing::Test {
       g->outcome_draw[e] = (static_cast<double>(customers[static_cast<std::size_t>(e)] % 991) + 0.5) / 991.0;
       g->wait_draw[e] = (static_cast<double>(customers[static_cast<std::size_t>(e)] % 983) + 0.5) / 983.0;
     }
-    const auto& coefficients = kernel_->lane_coefficients();
+    cxsim::LaneCoefficients coefficients = kernel_->lane_coefficients();
+    if (vector_lanes != 0) coefficients.vector_lanes = vector_lanes;
     cxsim::lanes_word_of_mouth(*g, coefficients);
     const auto standalone = std::make_unique<PurchaseLanes>(*g);
     cxsim::lanes_choose(*g, coefficients, ctx);  // does word of mouth again, brand by brand
@@ -123,6 +125,16 @@ class Lanes : public ::testing::Test {
   std::unique_ptr<cxsim::CustomerKernel> kernel_;
 };
 
+// Two 8-lane halves (AVX2 and SSE2 machines) and one 16-lane vector
+// (AVX-512) give the same bits, for a full and for a partial group.
+TEST_F(Lanes, HalvesEqualOneVector) {
+  std::vector<std::uint32_t> group;
+  for (std::uint32_t j = 0; j < kLanes; ++j) group.push_back(101 + 1187 * j);
+  EXPECT_TRUE(run(group, 8) == run(group, 16));
+  group.resize(11);
+  EXPECT_TRUE(run(group, 8) == run(group, 16));
+}
+
 TEST_F(Lanes, ResultsDependOnTheCustomerOnly) {
   // 16 customers in a full group, then each alone, then 11 of them in reversed
   // order (5 lanes unused): every customer's results must be identical.
@@ -151,14 +163,17 @@ namespace {
 // Word of mouth as the model states it, one lane and one contact at a time
 // with float sums: lanes_word_of_mouth (blocks of brands in registers, users
 // and net promotion counted in one integer) must give the same bits, for
-// brand counts below, at and above one block of 8 and up to the maximum.
+// brand counts below, at and above one block of 8 and up to the maximum, as
+// one 16-lane vector and as two halves of 8.
 TEST(LanesWordOfMouth, EqualsOneContactAtATime) {
   std::uint64_t state = 12345;
   auto next = [&state] { return static_cast<std::uint32_t>((state = cxsim::splitmix64(state)) >> 32); };
+  for (const int vector_lanes : {8, 16})
   for (const int brands : {1, 3, 8, 13, cxsim::kMaxBrands}) {
     for (const int degree : {0, 2, 8, 20}) {
       auto g = std::make_unique<PurchaseLanes>();
       cxsim::LaneCoefficients c{};
+      c.vector_lanes = vector_lanes;
       c.brands = brands;
       c.degree = degree;
       c.wom_rate = 0.15f;
@@ -182,7 +197,8 @@ TEST(LanesWordOfMouth, EqualsOneContactAtATime) {
             net += sentiment == 3 ? 1.0f : sentiment == 1 ? -1.0f : 0.0f;
             if (sentiment != 0) trust = trust + c.wom_rate * (static_cast<float>(word >> 8) / 255.0f - trust);
           }
-          const auto where = "brands " + std::to_string(brands) + ", degree " + std::to_string(degree) + ", lane " +
+          const auto where = std::to_string(vector_lanes) + " lanes per vector, brands " + std::to_string(brands) +
+                             ", degree " + std::to_string(degree) + ", lane " +
                              std::to_string(e) + ", brand " + std::to_string(b);
           ASSERT_EQ(std::bit_cast<std::uint32_t>(g->users[b][e]), std::bit_cast<std::uint32_t>(users)) << where;
           ASSERT_EQ(std::bit_cast<std::uint32_t>(g->net[b][e]), std::bit_cast<std::uint32_t>(net)) << where;

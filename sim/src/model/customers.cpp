@@ -156,23 +156,40 @@ CXSIM_CLONES void birth_lanes(BirthLanes& g) {
 
 namespace {
 
-// One value per lane in a GCC vector (as wide as the lanes: one AVX-512
-// register, two AVX2 or four SSE2 registers), for loops that keep several
-// per-lane accumulators in registers across a loop with run-time bounds,
-// which the auto-vectoriser would keep in memory.
-using LaneF = float __attribute__((vector_size(4 * kLanes)));
-using LaneI = std::int32_t __attribute__((vector_size(4 * kLanes)));
+// W lanes' values in a GCC vector, for loops that keep several per-lane
+// accumulators in registers across a loop with run-time bounds, which the
+// auto-vectoriser would keep in memory. The kernel runs its kLanes = 16
+// lanes as one 16-lane vector where that is one register (AVX-512), and as
+// two halves of 8 elsewhere (one AVX2 register, two SSE2 ones): a 16-lane
+// vector there is two or four registers, and the accumulators spill.
+template <int W>
+struct LaneVec;
+template <>
+struct LaneVec<16> {
+  using F = float __attribute__((vector_size(64)));
+  using I = std::int32_t __attribute__((vector_size(64)));
+  using U = std::uint32_t __attribute__((vector_size(64)));
+};
+template <>
+struct LaneVec<8> {
+  using F = float __attribute__((vector_size(32)));
+  using I = std::int32_t __attribute__((vector_size(32)));
+  using U = std::uint32_t __attribute__((vector_size(32)));
+};
+/// The lane vectors of the same width as float lanes F.
+template <class F>
+using LanesLike = LaneVec<static_cast<int>(sizeof(F) / sizeof(float))>;
 
 template <class V, class T>
 [[gnu::always_inline]] inline V lanes_load(const T* p) noexcept {
-  static_assert(sizeof(V) == sizeof(T) * kLanes);
+  static_assert(sizeof(V) % sizeof(T) == 0);
   V v;
   std::memcpy(&v, p, sizeof v);
   return v;
 }
 template <class V, class T>
 [[gnu::always_inline]] inline void lanes_store(T* p, V v) noexcept {
-  static_assert(sizeof(V) == sizeof(T) * kLanes);
+  static_assert(sizeof(V) % sizeof(T) == 0);
   std::memcpy(p, &v, sizeof v);
 }
 
@@ -182,28 +199,37 @@ template <class V, class T>
 // is several registers, and in places in the AVX-512 clone too.
 
 /// m ? a : b per lane, for a mask m with all bits set or clear.
-[[gnu::always_inline]] inline LaneF lanes_select(LaneI m, LaneF a, LaneF b) noexcept {
-  return reinterpret_cast<LaneF>((reinterpret_cast<LaneI>(a) & m) | (reinterpret_cast<LaneI>(b) & ~m));
+template <class F, class I>
+[[gnu::always_inline]] inline F lanes_select(I m, F a, F b) noexcept {
+  return reinterpret_cast<F>((reinterpret_cast<I>(a) & m) | (reinterpret_cast<I>(b) & ~m));
 }
 /// All bits set where x == v, for x and v in [0, 2^30).
-[[gnu::always_inline]] inline LaneI lanes_equal(LaneI x, std::int32_t v) noexcept { return ((x ^ v) - 1) >> 31; }
+template <class I>
+[[gnu::always_inline]] inline I lanes_equal(I x, std::int32_t v) noexcept { return ((x ^ v) - 1) >> 31; }
 /// All bits set where x > 0 (x not NaN): its bits, as a signed integer, are positive.
-[[gnu::always_inline]] inline LaneI lanes_positive(LaneF x) noexcept {
-  using LaneU = std::uint32_t __attribute__((vector_size(4 * kLanes)));
-  const auto bits = reinterpret_cast<LaneU>(x);
-  return reinterpret_cast<LaneI>(~((bits - 1u) | bits)) >> 31;  // bits - 1 and bits both below 2^31
+template <class F>
+[[gnu::always_inline]] inline typename LanesLike<F>::I lanes_positive(F x) noexcept {
+  const auto bits = reinterpret_cast<typename LanesLike<F>::U>(x);
+  return reinterpret_cast<typename LanesLike<F>::I>(~((bits - 1u) | bits)) >> 31;  // bits - 1 and bits both below 2^31
 }
 /// All bits set where a > b, for a and b not NaN: a - b is positive exactly
 /// then (subnormal differences are kept).
-[[gnu::always_inline]] inline LaneI lanes_greater(LaneF a, LaneF b) noexcept { return lanes_positive(a - b); }
+template <class F>
+[[gnu::always_inline]] inline typename LanesLike<F>::I lanes_greater(F a, F b) noexcept {
+  return lanes_positive(a - b);
+}
 /// std::min(lo, x) and std::max(hi, x) per lane: x < lo ? x : lo, hi < x ? x : hi.
-[[gnu::always_inline]] inline LaneF lanes_min(LaneF lo, LaneF x) noexcept { return lanes_select(lanes_greater(lo, x), x, lo); }
-[[gnu::always_inline]] inline LaneF lanes_max(LaneF hi, LaneF x) noexcept { return lanes_select(lanes_greater(x, hi), x, hi); }
+template <class F>
+[[gnu::always_inline]] inline F lanes_min(F lo, F x) noexcept { return lanes_select(lanes_greater(lo, x), x, lo); }
+template <class F>
+[[gnu::always_inline]] inline F lanes_max(F hi, F x) noexcept { return lanes_select(lanes_greater(x, hi), x, hi); }
 
 /// fast_exp on every lane, its range check from integer arithmetic.
-[[gnu::always_inline]] inline LaneF fast_exp_lanes(LaneF x) noexcept {
-  const LaneI keep = ~(reinterpret_cast<LaneI>(x + 87.0f) >> 31);  // x >= -87: all bits set unless it underflows
-  return fast_exp_in_range(lanes_select(keep, x, LaneF{} - 87.0f), keep);  // std::max(x, -87)
+template <class F>
+[[gnu::always_inline]] inline F fast_exp_lanes(F x) noexcept {
+  using I = typename LanesLike<F>::I;
+  const I keep = ~(reinterpret_cast<I>(x + 87.0f) >> 31);  // x >= -87: all bits set unless it underflows
+  return fast_exp_in_range(lanes_select(keep, x, F{} - 87.0f), keep);  // std::max(x, -87)
 }
 
 /// Brands whose word-of-mouth accumulators stay in registers together.
@@ -217,10 +243,14 @@ constexpr int kBrandBlock = 8;
 /// their accumulators never leave the registers. Users and net promotion are
 /// counted together in one integer, users + 65536 x net: the same whole
 /// numbers the sums of 1.0 and +-1.0 gave, so the floats are the same.
+/// Lanes off .. off + W - 1.
+template <int W>
 [[gnu::always_inline]] inline void word_of_mouth(const PurchaseLanes& g, int brands, int degree, float wom_rate,
                                                  float (*__restrict users)[kLanes],
                                                  float (*__restrict net)[kLanes],
-                                                 float (*__restrict tr)[kLanes]) noexcept {
+                                                 float (*__restrict tr)[kLanes], int off) noexcept {
+  using LaneF = typename LaneVec<W>::F;
+  using LaneI = typename LaneVec<W>::I;
   for (int b0 = 0; b0 < brands; b0 += kBrandBlock) {
     const int in_block = std::min(kBrandBlock, brands - b0);
     LaneI count[kBrandBlock];
@@ -228,11 +258,11 @@ constexpr int kBrandBlock = 8;
 #pragma GCC unroll 8
     for (int r = 0; r < kBrandBlock; ++r) {
       count[r] = LaneI{};
-      trust[r] = r < in_block ? __builtin_convertvector(lanes_load<LaneI>(g.trust_in[b0 + r]), LaneF) / kUnit16
+      trust[r] = r < in_block ? __builtin_convertvector(lanes_load<LaneI>(g.trust_in[b0 + r] + off), LaneF) / kUnit16
                               : LaneF{};
     }
     for (int j = 0; j < degree; ++j) {
-      const LaneI word = lanes_load<LaneI>(g.word[j]);
+      const LaneI word = lanes_load<LaneI>(g.word[j] + off);
       const LaneI brand = word & 0x3F;
       const LaneI sentiment = (word >> 6) & 3;  // 0 none, 1 detractor, 2 passive, 3 promoter
       const LaneI spoke = -((sentiment + 3) >> 2);  // all bits set if the contact has an experience to tell
@@ -251,40 +281,47 @@ constexpr int kBrandBlock = 8;
     for (int r = 0; r < kBrandBlock; ++r) {
       if (r >= in_block) break;
       const LaneI users_count = count[r] & 0xFFFF;  // below 65536: degree <= kMaxDegree
-      lanes_store(users[b0 + r], __builtin_convertvector(users_count, LaneF));
-      lanes_store(net[b0 + r], __builtin_convertvector((count[r] - users_count) >> 16, LaneF));
-      lanes_store(tr[b0 + r], trust[r]);
+      lanes_store(users[b0 + r] + off, __builtin_convertvector(users_count, LaneF));
+      lanes_store(net[b0 + r] + off, __builtin_convertvector((count[r] - users_count) >> 16, LaneF));
+      lanes_store(tr[b0 + r] + off, trust[r]);
     }
   }
 }
 
 /// Alignment of each lane's values v with brand b's stance: the sum over
 /// dimensions in dimension order.
-[[gnu::always_inline]] inline LaneF alignment_lanes(const StepContext& ctx, int k, int brands, int b,
-                                                    const float (*v)[kLanes]) noexcept {
+/// Lanes off .. off + W - 1.
+template <int W>
+[[gnu::always_inline]] inline typename LaneVec<W>::F alignment_lanes(const StepContext& ctx, int k, int brands, int b,
+                                                                    const float (*v)[kLanes], int off) noexcept {
+  using LaneF = typename LaneVec<W>::F;
   LaneF al = LaneF{};
   for (int d = 0; d < k; ++d)
-    al += ctx.stance_by_dim[static_cast<std::size_t>(d * brands + b)] * lanes_load<LaneF>(v[d]);
+    al += ctx.stance_by_dim[static_cast<std::size_t>(d * brands + b)] * lanes_load<LaneF>(v[d] + off);
   return al;
 }
 
 /// Logit choice per lane over `brands` utilities u[b][e], by inverting the
 /// cumulative distribution (utilities shifted by their maximum) with the
-/// uniform draw[e]. Leaves the cumulative sums in u.
+/// uniform draw[e]. Leaves the cumulative sums in u. Lanes off .. off + W - 1.
+template <int W>
 [[gnu::always_inline]] inline void logit_lanes(float (*u)[kLanes], int brands, const float* draw,
-                                               std::int32_t* chosen) noexcept {
-  LaneF top = lanes_load<LaneF>(u[0]);
-  for (int b = 1; b < brands; ++b) top = lanes_max(top, lanes_load<LaneF>(u[b]));
+                                               std::int32_t* chosen, int off) noexcept {
+  using LaneF = typename LaneVec<W>::F;
+  using LaneI = typename LaneVec<W>::I;
+  LaneF top = lanes_load<LaneF>(u[0] + off);
+  for (int b = 1; b < brands; ++b) top = lanes_max(top, lanes_load<LaneF>(u[b] + off));
   LaneF total = LaneF{};
   for (int b = 0; b < brands; ++b) {
-    total += fast_exp_lanes(lanes_load<LaneF>(u[b]) - top);
-    lanes_store(u[b], total);  // now cumulative
+    total += fast_exp_lanes(lanes_load<LaneF>(u[b] + off) - top);
+    lanes_store(u[b] + off, total);  // now cumulative
   }
-  const LaneF target = lanes_load<LaneF>(draw) * total;
+  const LaneF target = lanes_load<LaneF>(draw + off) * total;
   LaneI pick = LaneI{};
-  for (int b = 0; b < brands; ++b) pick += 1 + lanes_greater(lanes_load<LaneF>(u[b]), target);  // + (u[b] <= target)
+  for (int b = 0; b < brands; ++b)
+    pick += 1 + lanes_greater(lanes_load<LaneF>(u[b] + off), target);  // + (u[b] <= target)
   const LaneI beyond = (brands - 1 - pick) >> 31;  // pick > brands - 1
-  lanes_store(chosen, (pick & ~beyond) | ((brands - 1) & beyond));
+  lanes_store(chosen + off, (pick & ~beyond) | ((brands - 1) & beyond));
 }
 
 /// The initial brand choice of kLanes new customers, one per lane: the base
@@ -309,7 +346,7 @@ CXSIM_CLONES void lanes_initial_choice(InitialLanes& g, const LaneCoefficients& 
   for (int e = 0; e < L; ++e) life_scale[e] = c.beta_life * g.w[0][e] * g.s[e];
   for (int b = 0; b < nb; ++b) {
     const auto j = static_cast<std::size_t>(b);
-    lanes_store(align[b], alignment_lanes(ctx, c.k, nb, b, g.v));
+    lanes_store(align[b], alignment_lanes<kLanes>(ctx, c.k, nb, b, g.v, 0));
     const float credit_shared = (initial_trust[j] - c.hypocrisy) * c.inv_credible_range;
     const float time_term = ctx.time_term[j], money_term = ctx.money_term[j];
     for (int e = 0; e < L; ++e) {
@@ -317,7 +354,7 @@ CXSIM_CLONES void lanes_initial_choice(InitialLanes& g, const LaneCoefficients& 
       u[b][e] = life_scale[e] * align[b][e] * credit - g.w[1][e] * time_term - g.w[2][e] * money_term;
     }
   }
-  logit_lanes(u, nb, g.choice_draw, g.brand);
+  logit_lanes<kLanes>(u, nb, g.choice_draw, g.brand, 0);
   for (int e = 0; e < L; ++e) {
     g.align[e] = 0.0f;
     g.trust[e] = 0.0f;
@@ -329,10 +366,86 @@ CXSIM_CLONES void lanes_initial_choice(InitialLanes& g, const LaneCoefficients& 
     }
 }
 
+/// The vector part of lanes_choose for lanes off .. off + W - 1: the lead,
+/// word of mouth, the utilities and the logit choice.
+template <int W>
+[[gnu::always_inline]] inline void choose_lanes(PurchaseLanes& g, const LaneCoefficients& c, const StepContext& ctx,
+                                                const float (*w)[kLanes], const float* life_scale,
+                                                float (*u)[kLanes], float (*align)[kLanes], int off) noexcept {
+  using LaneF = typename LaneVec<W>::F;
+  using LaneI = typename LaneVec<W>::I;
+  const int nb = c.brands;
+  // The lead: 2b an ambassador of brand b, 2b + 1 its marketing, 2 x brands none.
+  LaneI lead_kind = LaneI{};
+  {
+    const LaneF draw = lanes_load<LaneF>(g.lead_draw + off);
+    for (int q = 0; q < 2 * nb; ++q)  // + (cum <= draw)
+      lead_kind += 1 + lanes_greater(LaneF{} + ctx.lead_cum[static_cast<std::size_t>(q)], draw);
+  }
+  const float inv_degree = c.degree > 0 ? 1.0f / static_cast<float>(c.degree) : 0.0f;
+  word_of_mouth<W>(g, nb, c.degree, c.wom_rate, g.users, g.net, g.trust, off);
+  // The utilities, brand by brand, with the per-lane values in registers.
+  {
+    const LaneF loyalty = lanes_load<LaneF>(g.loyalty + off), scale = lanes_load<LaneF>(life_scale + off);
+    const LaneF w_time = lanes_load<LaneF>(w[1] + off), w_money = lanes_load<LaneF>(w[2] + off);
+    const LaneI current = lanes_load<LaneI>(g.current + off);
+    const LaneI lead_brand = lead_kind >> 1;
+    LaneF lo_life = LaneF{} + 1e30f, lo_time = lo_life, lo_money = lo_life;
+    LaneF hi_life = LaneF{} - 1e30f, hi_time = hi_life, hi_money = hi_life;
+    for (int b = 0; b < nb; ++b) {
+      const auto bj = static_cast<std::size_t>(b);
+      const LaneF al = alignment_lanes<W>(ctx, c.k, nb, b, g.v, off);
+      lanes_store(align[b] + off, al);
+      // A stance the customer shares counts only as far as it is believed, and a
+      // disbelieved one reads as hypocrisy; an opposed stance counts in full.
+      const LaneF tr = lanes_load<LaneF>(g.trust[b] + off);
+      const LaneF credit = lanes_select(lanes_positive(al), (tr - c.hypocrisy) * c.inv_credible_range, LaneF{} + 1.0f);
+      const LaneF life = scale * al * credit;
+      const LaneF time = w_time * ctx.time_term[bj];
+      const LaneF money = w_money * ctx.money_term[bj];
+      LaneF x = life - time - money +
+                inv_degree * (c.beta_social * lanes_load<LaneF>(g.users[b] + off) +
+                              c.beta_wom * lanes_load<LaneF>(g.net[b] + off));
+      lo_life = lanes_min(lo_life, life);
+      hi_life = lanes_max(hi_life, life);
+      lo_time = lanes_min(lo_time, time);
+      hi_time = lanes_max(hi_time, time);
+      lo_money = lanes_min(lo_money, money);
+      hi_money = lanes_max(hi_money, money);
+      x = lanes_select(lanes_equal(current, b), x + ctx.loyalty_bonus[bj] * loyalty, x);
+      const LaneF lift = lanes_select(lanes_equal(lead_kind, 2 * b), LaneF{} + ctx.lead_lift[2 * bj],
+                                      LaneF{} + ctx.lead_lift[2 * bj + 1]);
+      x = lanes_select(lanes_equal(lead_brand, b), x + lift, x);
+      lanes_store(u[b] + off, x);
+    }
+    // How much of the difference between brands comes from values (life).
+    const LaneF spread = (hi_life - lo_life) + (hi_time - lo_time) + (hi_money - lo_money);
+    alignas(64) float values_share[W], spread_of[W];
+    lanes_store(values_share, (hi_life - lo_life) / spread * 1048576.0f);
+    lanes_store(spread_of, spread);
+    for (int e = 0; e < W; ++e) g.values_weight_fx[off + e] = spread_of[e] > 0.0f ? round_nonneg(values_share[e]) : 0u;
+  }
+  logit_lanes<W>(u, nb, g.choice_draw, g.chosen, off);
+}
+
 }  // namespace
 
+int vector_lanes_for_cpu() noexcept {
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("x86-64-v4") ? kLanes : 8;
+#else
+  return kLanes;
+#endif
+}
+
 CXSIM_CLONES void lanes_word_of_mouth(PurchaseLanes& g, const LaneCoefficients& c) noexcept {
-  word_of_mouth(g, c.brands, c.degree, c.wom_rate, g.users, g.net, g.trust);
+  if (c.vector_lanes != 8) {
+    word_of_mouth<kLanes>(g, c.brands, c.degree, c.wom_rate, g.users, g.net, g.trust, 0);
+  } else {
+    word_of_mouth<8>(g, c.brands, c.degree, c.wom_rate, g.users, g.net, g.trust, 0);
+    word_of_mouth<8>(g, c.brands, c.degree, c.wom_rate, g.users, g.net, g.trust, 8);
+  }
 }
 
 CXSIM_CLONES void lanes_choose(PurchaseLanes& g, const LaneCoefficients& c, const StepContext& ctx) noexcept {
@@ -349,57 +462,14 @@ CXSIM_CLONES void lanes_choose(PurchaseLanes& g, const LaneCoefficients& c, cons
                    fast_exp(static_cast<float>(g.idle[e]) * g.log_retention[e]);
     life_scale[e] = c.beta_life * w[0][e] * g.salience[e];
   }
-  // The lead: 2b an ambassador of brand b, 2b + 1 its marketing, 2 x brands none.
-  LaneI lead_kind = LaneI{};
-  {
-    const LaneF draw = lanes_load<LaneF>(g.lead_draw);
-    for (int q = 0; q < 2 * nb; ++q)  // + (cum <= draw)
-      lead_kind += 1 + lanes_greater(LaneF{} + ctx.lead_cum[static_cast<std::size_t>(q)], draw);
-  }
-  const float inv_degree = c.degree > 0 ? 1.0f / static_cast<float>(c.degree) : 0.0f;
   alignas(64) float u[kMaxBrands][L], align[kMaxBrands][L];
-  word_of_mouth(g, nb, c.degree, c.wom_rate, g.users, g.net, g.trust);
-  // The utilities, brand by brand, with the per-lane values in registers.
-  {
-    const LaneF loyalty = lanes_load<LaneF>(g.loyalty), scale = lanes_load<LaneF>(life_scale);
-    const LaneF w_time = lanes_load<LaneF>(w[1]), w_money = lanes_load<LaneF>(w[2]);
-    const LaneI current = lanes_load<LaneI>(g.current);
-    const LaneI lead_brand = lead_kind >> 1;
-    LaneF lo_life = LaneF{} + 1e30f, lo_time = lo_life, lo_money = lo_life;
-    LaneF hi_life = LaneF{} - 1e30f, hi_time = hi_life, hi_money = hi_life;
-    for (int b = 0; b < nb; ++b) {
-      const auto bj = static_cast<std::size_t>(b);
-      const LaneF al = alignment_lanes(ctx, c.k, nb, b, g.v);
-      lanes_store(align[b], al);
-      // A stance the customer shares counts only as far as it is believed, and a
-      // disbelieved one reads as hypocrisy; an opposed stance counts in full.
-      const LaneF tr = lanes_load<LaneF>(g.trust[b]);
-      const LaneF credit = lanes_select(lanes_positive(al), (tr - c.hypocrisy) * c.inv_credible_range, LaneF{} + 1.0f);
-      const LaneF life = scale * al * credit;
-      const LaneF time = w_time * ctx.time_term[bj];
-      const LaneF money = w_money * ctx.money_term[bj];
-      LaneF x = life - time - money +
-                inv_degree * (c.beta_social * lanes_load<LaneF>(g.users[b]) + c.beta_wom * lanes_load<LaneF>(g.net[b]));
-      lo_life = lanes_min(lo_life, life);
-      hi_life = lanes_max(hi_life, life);
-      lo_time = lanes_min(lo_time, time);
-      hi_time = lanes_max(hi_time, time);
-      lo_money = lanes_min(lo_money, money);
-      hi_money = lanes_max(hi_money, money);
-      x = lanes_select(lanes_equal(current, b), x + ctx.loyalty_bonus[bj] * loyalty, x);
-      const LaneF lift =
-          lanes_select(lanes_equal(lead_kind, 2 * b), LaneF{} + ctx.lead_lift[2 * bj], LaneF{} + ctx.lead_lift[2 * bj + 1]);
-      x = lanes_select(lanes_equal(lead_brand, b), x + lift, x);
-      lanes_store(u[b], x);
-    }
-    // How much of the difference between brands comes from values (life).
-    const LaneF spread = (hi_life - lo_life) + (hi_time - lo_time) + (hi_money - lo_money);
-    alignas(64) float values_share[L], spread_of[L];
-    lanes_store(values_share, (hi_life - lo_life) / spread * 1048576.0f);
-    lanes_store(spread_of, spread);
-    for (int e = 0; e < L; ++e) g.values_weight_fx[e] = spread_of[e] > 0.0f ? round_nonneg(values_share[e]) : 0u;
+  if (c.vector_lanes != 8) {
+    choose_lanes<kLanes>(g, c, ctx, w, life_scale, u, align, 0);
+  } else {
+    static_assert(kLanes == 16);
+    choose_lanes<8>(g, c, ctx, w, life_scale, u, align, 0);
+    choose_lanes<8>(g, c, ctx, w, life_scale, u, align, 8);
   }
-  logit_lanes(u, nb, g.choice_draw, g.chosen);
   for (int e = 0; e < L; ++e) {
     g.action[e] = 0.0f;
     g.align[e] = 0.0f;
@@ -522,6 +592,7 @@ CustomerKernel::CustomerKernel(const ScenarioSpec& spec, const Timeline& timelin
   lanes_.brands = static_cast<int>(spec.brands.size());
   lanes_.k = spec.k();
   lanes_.degree = network.degree();
+  lanes_.vector_lanes = vector_lanes_for_cpu();
   lanes_.beta_life = static_cast<float>(spec.choice.beta_life);
   lanes_.beta_social = static_cast<float>(spec.choice.beta_social);
   lanes_.beta_wom = static_cast<float>(spec.choice.beta_wom);

@@ -153,12 +153,22 @@ struct alignas(64) PurchaseLanes {
 /// Model coefficients the lane functions read (CustomerKernel::lane_coefficients).
 struct LaneCoefficients {
   int brands, k, degree;
+  /// Lanes per vector in the vector parts of lanes_choose and
+  /// lanes_word_of_mouth: 8 runs them as two halves, anything else as one
+  /// vector of kLanes. Both give the same results; the kernel takes
+  /// vector_lanes_for_cpu().
+  int vector_lanes;
   float beta_life, beta_social, beta_wom, hypocrisy, inv_credible_range, wom_rate, learn_rate;
   // The experience and loyalty (lanes_finish).
   double support_rate, fit_gain;
   double promoter_by_outcome[3], detractor_by_outcome[3];  ///< no support need, need unresolved, need resolved
   float after_switch, gain_promoter, gain_passive, loss_detractor, values_anchor;
 };
+
+/// kLanes where the CPU runs the x86-64-v4 clones (a 16-lane vector is one
+/// AVX-512 register), else 8: two halves, so that a vector is one AVX2
+/// register (or two SSE2 ones) and the accumulators need not spill.
+[[nodiscard]] int vector_lanes_for_cpu() noexcept;
 
 /// Word of mouth and social proof (6.10, 6.11) for the kLanes purchasers of
 /// `g`: from the contacts' words, per brand, the users, their net promotion,
