@@ -2,7 +2,9 @@
 # Cross-ISA check: the customer kernel is compiled once per vector instruction
 # set (target_clones: x86-64-v4, AVX2, baseline) and must give bit-identical
 # results on each. The Release build runs the widest clone this CPU has; the
-# sanitizer build has no clones and runs the baseline (SSE2) code. Both run
+# sanitizer build has no clones and runs the baseline (SSE2) code, with the
+# vector parts in two 8-lane halves (vector_lanes_for_cpu), so on an AVX-512
+# machine this also checks halves against one 16-lane vector. Both run
 # the same scenarios here, and every dataset and attribute must match (only
 # timestamps, how the run was started and the build type may differ).
 #

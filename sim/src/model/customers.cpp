@@ -431,11 +431,14 @@ template <int W>
 }  // namespace
 
 int vector_lanes_for_cpu() noexcept {
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#if CXSIM_HAVE_CLONES
+  // As the clones' resolver chooses: the x86-64-v4 clone where the CPU has it.
   __builtin_cpu_init();
   return __builtin_cpu_supports("x86-64-v4") ? kLanes : 8;
+#elif defined(__AVX512F__) || !(defined(__x86_64__) || defined(__i386__))
+  return kLanes;  // no clones: the instruction set this file was compiled for
 #else
-  return kLanes;
+  return 8;
 #endif
 }
 

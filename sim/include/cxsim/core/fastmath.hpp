@@ -14,9 +14,12 @@
 /// x86-64-v4, AVX2, and the baseline), chosen at load time by the CPU. Files
 /// that use it are compiled without floating-point contraction, so every
 /// clone computes bit-identical results.
+/// CXSIM_HAVE_CLONES is 1 where it does (GCC on x86-64, no sanitizers).
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#define CXSIM_HAVE_CLONES 1
 #define CXSIM_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
 #else
+#define CXSIM_HAVE_CLONES 0
 #define CXSIM_CLONES
 #endif
 

@@ -167,7 +167,9 @@ struct LaneCoefficients {
 
 /// kLanes where the CPU runs the x86-64-v4 clones (a 16-lane vector is one
 /// AVX-512 register), else 8: two halves, so that a vector is one AVX2
-/// register (or two SSE2 ones) and the accumulators need not spill.
+/// register (or two SSE2 ones) and the accumulators need not spill. Builds
+/// without clones (sanitizers, other compilers) choose by the instruction
+/// set they were compiled for: 8 on x86 without AVX-512, kLanes elsewhere.
 [[nodiscard]] int vector_lanes_for_cpu() noexcept;
 
 /// Word of mouth and social proof (6.10, 6.11) for the kLanes purchasers of
