@@ -1,7 +1,7 @@
 // Purchase draw: who acts this step and when they buy next.
 //  - BM_Scan: the step's pass over next_event for a step at which nobody acts
-//    (CustomerKernel::process_range finds no event), i.e. the cost every
-//    customer pays every step; items are customer-steps.
+//    (CustomerKernel::collect finds no event in any block), i.e. the cost
+//    every customer pays every step; items are customer-steps.
 //  - BM_NextPurchase: the purchase stream's Philox block and the next purchase
 //    step sampled from cumulative demand (Timeline::next_purchases, 16 at a
 //    time as in the kernel), as after every purchase; items are purchases.
@@ -24,17 +24,16 @@ void BM_Scan(benchmark::State& state, bool serial) {
   const auto n = state.range(0);
   const int threads = static_cast<int>(state.range(1));
   const cxsim::bench::Parts parts(n);
-  cxsim::StepContext ctx;
-  ctx.t = cxsim::kMaxSteps;  // no customer has an event then: nothing is written
-  ctx.brands = static_cast<int>(parts.spec.brands.size());
-  auto& pop = const_cast<cxsim::Population&>(parts.pop);
+  const int t = cxsim::kMaxSteps;  // no customer has an event then
+  cxsim::StepEvents events;
+  events.resize(parts.pop.n);
   for (auto _ : state) {
-    over(pop.n, serial, threads, [&](std::size_t b, std::size_t e) {
-      cxsim::Tally tally(ctx.brands, static_cast<int>(parts.spec.cohorts.size()));
-      cxsim::WordLog written;
-      parts.kernel.process_range(pop, b, e, ctx, tally, written);
-      benchmark::DoNotOptimize(tally.purchases.data());
-    }, 1 << 18);
+    over(events.blocks(), serial, threads, [&](std::size_t b, std::size_t e) {
+      for (std::size_t blk = b; blk < e; ++blk) {
+        parts.kernel.collect(parts.pop, t, events, events.block(blk));
+        benchmark::DoNotOptimize(events.block(blk).who.data());
+      }
+    }, 1);
   }
   state.SetItemsProcessed(state.iterations() * n);
 }

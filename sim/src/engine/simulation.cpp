@@ -105,6 +105,7 @@ struct Simulation::Impl {
   StepContext ctx;
   StepMetrics previous;
   tbb::enumerable_thread_specific<Tally> tallies;
+  StepEvents events;  ///< this step's events and their rewired contacts' words
   tbb::enumerable_thread_specific<WordLog> written;  ///< the visible words each worker wrote this step
   std::vector<const WordLog*> logs;
   std::vector<WorkforceSums> employee_blocks;
@@ -118,6 +119,7 @@ void Simulation::Impl::init() {
   const auto n = static_cast<std::size_t>(spec->customers);
   const auto nb = static_cast<std::size_t>(brands);
   pop.resize(n, spec->k(), brands);
+  events.resize(n);
   for (const auto& b : spec->brands) policies.push_back(b.policy);
   base.assign(nb, 0);
   support_cases.assign(nb, 0.0);
@@ -294,8 +296,17 @@ void Simulation::Impl::step() {
   build_context(t);
   for (auto& tally : tallies) tally.clear();
   for (auto& log : written) log.clear();
-  for_range(pop.n, kCustomerGrain, [&](std::size_t begin, std::size_t end) {
-    kernel.process_range(pop, begin, end, ctx, tallies.local(), written.local());
+  // The three passes of StepEvents: events and their requests per block,
+  // the requested words per part of the word column, the events per block.
+  for_range(events.blocks(), 1, [&](std::size_t begin, std::size_t end) {
+    for (std::size_t b = begin; b < end; ++b) kernel.collect(pop, t, events, events.block(b));
+  });
+  for_range(events.parts(), 1, [&](std::size_t begin, std::size_t end) {
+    for (std::size_t q = begin; q < end; ++q) events.resolve(q, pop.word.data());
+  });
+  for_range(events.blocks(), 1, [&](std::size_t begin, std::size_t end) {
+    for (std::size_t b = begin; b < end; ++b)
+      kernel.process_block(pop, events.block(b), ctx, tallies.local(), written.local());
   });
   // The step's new visible words, seen by everyone from the next step on.
   logs.clear();

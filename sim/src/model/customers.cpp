@@ -49,14 +49,19 @@ static_assert(std::endian::native == std::endian::little, "the packed trust rows
 float word_to_float(std::uint32_t w) noexcept { return (static_cast<float>(w >> 9) + 0.5f) * 0x1.0p-23f; }
 double word_to_double(std::uint32_t w) noexcept { return (static_cast<double>(w) + 0.5) * 0x1.0p-32; }
 
-/// Events handled together: the contacts of a whole batch are computed and the
-/// memory its purchases read is prefetched a batch before it is processed.
-constexpr int kFlush = 128;
-constexpr int kBatch = kFlush + 64;  // collect() adds up to 64 before it flushes
-constexpr int kInFlight = 2;
+/// Events handled together: the contacts of kBatch events are computed side
+/// by side (collect), and the memory a batch's purchases read is prefetched
+/// a batch before it is processed (process_block).
+constexpr int kBatch = 128;
+/// Events ahead of the one being gathered whose memory is prefetched: one
+/// event's lines per purchase gathered, so that the misses are spread out
+/// (a core keeps only so many in flight; a burst of a whole batch's
+/// prefetches loses most of them).
+constexpr std::size_t kAhead = 32;
 
-/// The network contacts of a batch (SmallWorld::contacts_many), compiled for
-/// the vector instructions the CPU has.
+/// The network contacts of up to kBatch customers (SmallWorld::contacts_many,
+/// contact j of customer e at contacts[j x kBatch + e]), compiled for the
+/// vector instructions the CPU has.
 CXSIM_CLONES void contacts_of_batch(const SmallWorld& network, const std::uint32_t* who, int count,
                                     std::uint32_t* contacts, std::uint64_t* rewired) {
   network.contacts_many(who, count, contacts, kBatch, rewired);
@@ -843,9 +848,8 @@ void CustomerKernel::enter(Population& pop, std::size_t i, const StepContext& ct
   pop.next_event[i] = std::min(first, pop.exit_step(i));
 }
 
-void CustomerKernel::gather_lanes(const Population& pop, int t, const std::uint32_t* customers,
-                                  const std::uint32_t* const* contacts, std::size_t contact_stride, int lanes,
-                                  PurchaseLanes& g) const {
+void CustomerKernel::gather_own(const Population& pop, int t, const std::uint32_t* customers, int lanes,
+                                PurchaseLanes& g) const {
   const int k = pop.k;
   const int nb = pop.brands;
   const int degree = network_.degree();
@@ -885,12 +889,16 @@ void CustomerKernel::gather_lanes(const Population& pop, int t, const std::uint3
     g.cohort[e] = cohort;
     g.rate[e] = pop.rate(i);
     g.exit_step[e] = pop.exit_step(i);
-    const std::uint32_t* mine = contacts[e];
-    for (int j = 0; j < degree; ++j) {
-      const std::uint32_t contact = mine[static_cast<std::size_t>(j) * contact_stride];
-      g.word[j][e] = pop.word[contact];
-    }
   }
+}
+
+void CustomerKernel::gather_lanes(const Population& pop, int t, const std::uint32_t* customers,
+                                  const std::uint32_t* const* contacts, std::size_t contact_stride, int lanes,
+                                  PurchaseLanes& g) const {
+  gather_own(pop, t, customers, lanes, g);
+  const int degree = network_.degree();
+  for (int e = 0; e < lanes; ++e)
+    for (int j = 0; j < degree; ++j) g.word[j][e] = pop.word[contacts[e][static_cast<std::size_t>(j) * contact_stride]];
 }
 
 void CustomerKernel::BatchCounts::clear(int brands, int cohorts) noexcept {
@@ -923,24 +931,55 @@ void CustomerKernel::BatchCounts::add_to(Tally& tally, int brands, int cohorts) 
   for (std::size_t x = 0; x < n; ++x) tally.cohort_purchases[x] += cohort[x];
 }
 
-void CustomerKernel::purchase_lanes(Population& pop, const std::uint32_t* who, const int* at, int lanes,
-                                    const std::uint32_t* const draws[4], const std::uint32_t* contacts,
+void CustomerKernel::contact_words(const Population& pop, const StepEvents::Block& block, std::size_t p,
+                                   std::uint32_t request, std::int32_t* out, std::size_t stride) const {
+  const int degree = network_.degree();
+  const int half = degree / 2;
+  const auto n = static_cast<std::int64_t>(pop.n);
+  const auto i = static_cast<std::int64_t>(block.who[p]);
+  const std::uint16_t* column = pop.word.data();
+  auto slot = [out, stride](int j) -> std::int32_t& { return out[static_cast<std::size_t>(j) * stride]; };
+  // The ring first (slots 0 .. half - 1 are i - half .. i - 1, the others
+  // i + 1 .. i + half), then the rewired slots overwritten.
+  if (i >= half && i + half < n) {
+    const std::uint16_t* ring = column + (i - half);
+    for (int j = 0; j < half; ++j) slot(j) = ring[j];
+    for (int j = half; j < degree; ++j) slot(j) = ring[j + 1];
+  } else {
+    for (int j = 0; j < degree; ++j) {
+      std::int64_t near = i + (j < half ? j - half : j - half + 1);
+      near += near < 0 ? n : 0;
+      near -= near >= n ? n : 0;
+      slot(j) = column[near];
+    }
+  }
+  const std::uint32_t* at = block.at.data() + request;
+  for (std::uint64_t far = block.rewired[p]; far != 0; far &= far - 1) slot(std::countr_zero(far)) = block.word[*at++];
+}
+
+void CustomerKernel::purchase_lanes(Population& pop, const BatchView& batch, const int* at, int lanes,
                                     const StepContext& ctx, BatchCounts& counts, Tally& tally,
                                     WordLog& written) const {
   const int t = ctx.t;
   const int nb = ctx.brands;
+  const std::uint32_t* who = batch.block->who.data() + batch.first;
   // 1. Gather each purchaser's record, its contacts' words as of last step
-  //    and its first two draws.
+  //    and its first two draws. A ring neighbour's word is read from the
+  //    column (next to the purchaser's own); a rewired contact's from the
+  //    block's resolved words, in slot order.
   std::uint32_t customers[kLanes] = {};
-  const std::uint32_t* contacts_of[kLanes] = {};
-  for (int e = 0; e < lanes; ++e) {
-    customers[e] = who[at[e]];
-    contacts_of[e] = contacts + at[e];
-  }
+  for (int e = 0; e < lanes; ++e) customers[e] = who[at[e]];
   PurchaseLanes g;
-  gather_lanes(pop, t, customers, contacts_of, kBatch, lanes, g);
+  gather_own(pop, t, customers, lanes, g);
+  const StepEvents::Block& block = *batch.block;
+  for (int e = 0; e < lanes; ++e) {
+    const std::size_t p = batch.first + static_cast<std::size_t>(at[e]);  // in the block
+    if (p + kAhead < block.who.size()) prefetch_event(pop, block.who[p + kAhead]);
+    contact_words(pop, block, p, batch.first_request[at[e]], &g.word[0][e], kLanes);
+  }
   // Draws of the purchase stream, in order: lead, choice, support need,
   // resolution, satisfaction, time to the next purchase.
+  const std::uint32_t* const* draws = batch.draws;
   for (int e = 0; e < lanes; ++e) {
     const int p = at[e];
     g.lead_draw[e] = word_to_float(draws[0][2 * p]);
@@ -967,7 +1006,7 @@ void CustomerKernel::purchase_lanes(Population& pop, const std::uint32_t* who, c
   std::uint32_t* const by_cohort = counts.cohort;
   std::int64_t values_weight_fx = 0;
   for (int e = 0; e < lanes; ++e) {
-    const std::size_t i = who[at[e]];
+    const std::size_t i = customers[e];
     const int chosen = g.chosen[e];
     const int current = g.current[e];
     const auto cb = static_cast<std::size_t>(chosen);
@@ -1003,126 +1042,128 @@ void CustomerKernel::purchase_lanes(Population& pop, const std::uint32_t* who, c
   tally.values_weight_fx += values_weight_fx;
 }
 
-void CustomerKernel::prefetch_batch(const Population& pop, const std::uint32_t* who, int count,
-                                    std::uint32_t* contacts) const {
-  std::uint64_t rewired[kBatch];
-  contacts_of_batch(network_, who, count, contacts, rewired);
-  const bool one_line = 64 % pop.stride == 0;  // records never straddle a cache line (stride 32 at K=4, B=8)
-  // The ring neighbours' words, i - half .. i + half (the customer's own
-  // among them), lie on one or two cache lines: fetch both ends.
-  const std::size_t half = static_cast<std::size_t>(network_.degree() / 2);
-  const std::size_t last = pop.n - 1;
-  for (int e = 0; e < count; ++e) {
-    const std::size_t i = who[e];
-    __builtin_prefetch(pop.record(i));
-    if (!one_line) __builtin_prefetch(pop.record(i) + pop.stride - 1);
-    __builtin_prefetch(pop.state.data() + i);
-    __builtin_prefetch(pop.word.data() + (i >= half ? i - half : 0));
-    __builtin_prefetch(pop.word.data() + std::min(i + half, last));
-    for (std::uint64_t far = rewired[e]; far != 0; far &= far - 1) {
-      const auto slot = static_cast<std::size_t>(std::countr_zero(far));
-      __builtin_prefetch(pop.word.data() + contacts[slot * kBatch + static_cast<std::size_t>(e)]);
-    }
-  }
-}
-
-void CustomerKernel::run_batch(Population& pop, const std::uint32_t* who, int count, const std::uint32_t* contacts,
-                               const StepContext& ctx, Tally& tally, WordLog& written) const {
-  const auto t = static_cast<std::uint32_t>(ctx.t);
-  // 2. The purchase stream's first two Philox blocks of every customer in the batch.
-  alignas(64) std::uint32_t x0[2 * kBatch], x1[2 * kBatch], x2[2 * kBatch], x3[2 * kBatch];
-  const std::uint32_t stream = static_cast<std::uint32_t>(Stream::kPurchase) << 24;
-  for (int e = 0; e < count; ++e) {
-    for (int block = 0; block < 2; ++block) {
-      const int l = 2 * e + block;
-      x0[l] = static_cast<std::uint32_t>(who[e]);
-      x1[l] = stream;  // customer indices are below 2^32
-      x2[l] = t;
-      x3[l] = static_cast<std::uint32_t>(block);
-    }
-  }
-  philox_lanes(static_cast<std::uint32_t>(spec_.seed), static_cast<std::uint32_t>(spec_.seed >> 32), 2 * count, x0, x1,
-               x2, x3);
-  // 3. Exits (each replaced by an entrant), then the purchases, kLanes at a time.
-  int buyers[kBatch];
-  int count_buyers = 0;
-  for (int e = 0; e < count; ++e) {
-    const std::size_t i = who[e];
-    if (pop.exit_step(i) == t)
-      enter(pop, i, ctx, tally, written);
-    else
-      buyers[count_buyers++] = e;
-  }
-  const std::uint32_t* const draws[4] = {x0, x1, x2, x3};
-  static_assert(kBatch < 0xFFFF, "BatchCounts has 16-bit fields");
-  BatchCounts counts;
-  const int cohorts = static_cast<int>(spec_.cohorts.size());
-  counts.clear(ctx.brands, cohorts);
-  for (int first = 0; first < count_buyers; first += kLanes) {
-    const int lanes = std::min(kLanes, count_buyers - first);
-    purchase_lanes(pop, who, buyers + first, lanes, draws, contacts, ctx, counts, tally, written);
-  }
-  counts.add_to(tally, ctx.brands, cohorts);
-}
-
-void CustomerKernel::process_range(Population& pop, std::size_t begin, std::size_t end, const StepContext& ctx,
-                                   Tally& tally, WordLog& written) const {
-  const auto t = static_cast<std::uint16_t>(ctx.t);
+void CustomerKernel::collect(const Population& pop, int t, const StepEvents& events, StepEvents::Block& block) const {
+  const auto now = static_cast<std::uint16_t>(t);
   const std::uint16_t* next = pop.next_event.data();
-  // Batches in flight: the memory of the newest is prefetched while the
-  // oldest, whose memory was prefetched earlier, is processed.
-  struct Batch {
-    std::uint32_t who[kBatch];
-    int count = 0;
-    std::uint32_t contacts[kBatch * kMaxDegree];
+  std::vector<std::uint32_t>& who = block.who;
+  who.clear();
+  auto add = [&who](std::size_t base, std::uint64_t mask) {
+    for (; mask != 0; mask &= mask - 1)
+      who.push_back(static_cast<std::uint32_t>(base + static_cast<std::size_t>(std::countr_zero(mask))));
   };
-  Batch batches[kInFlight];
-  int filling = 0;  // batches[filling] is being collected; the kInFlight - 1 before it are prefetched
-  int pending = 0;  // prefetched batches not yet processed
-  auto flush = [&] {
-    Batch& b = batches[filling];
-    prefetch_batch(pop, b.who, b.count, b.contacts);
-    filling = (filling + 1) % kInFlight;
-    if (++pending == kInFlight) {  // the oldest is where the next one will be collected
-      Batch& oldest = batches[filling];
-      run_batch(pop, oldest.who, oldest.count, oldest.contacts, ctx, tally, written);
-      --pending;
-    }
-    batches[filling].count = 0;
-  };
-  auto collect = [&](std::size_t base, std::uint64_t mask) {
-    Batch& b = batches[filling];
-    int count = b.count;
-    for (; mask != 0; mask &= mask - 1) b.who[count++] = static_cast<std::uint32_t>(base + static_cast<std::size_t>(std::countr_zero(mask)));
-    b.count = count;
-    if (count >= kFlush) flush();
-  };
-  std::size_t base = begin;
+  const std::size_t end = block.end;
+  std::size_t base = block.begin;
 #if defined(__SSE2__)
   // 64 customers at a time: compare their next event steps with t, 16 per instruction.
-  const __m128i now = _mm_set1_epi16(static_cast<short>(t));
+  const __m128i at_t = _mm_set1_epi16(static_cast<short>(now));
   for (; base + 64 <= end; base += 64) {
     std::uint64_t mask = 0;
     for (int q = 0; q < 4; ++q) {
       const auto* p = reinterpret_cast<const __m128i*>(next + base + 16 * static_cast<std::size_t>(q));
-      const __m128i a = _mm_cmpeq_epi16(_mm_loadu_si128(p), now);
-      const __m128i b = _mm_cmpeq_epi16(_mm_loadu_si128(p + 1), now);
+      const __m128i a = _mm_cmpeq_epi16(_mm_loadu_si128(p), at_t);
+      const __m128i b = _mm_cmpeq_epi16(_mm_loadu_si128(p + 1), at_t);
       mask |= static_cast<std::uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(_mm_packs_epi16(a, b)))) << (16 * q);
     }
-    if (mask != 0) collect(base, mask);
+    if (mask != 0) add(base, mask);
   }
 #endif
   for (; base < end; base += 64) {
     const std::size_t stop = std::min(end, base + 64);
     std::uint64_t mask = 0;
-    for (std::size_t i = base; i < stop; ++i) mask |= std::uint64_t{next[i] == t} << (i - base);
-    if (mask != 0) collect(base, mask);
+    for (std::size_t i = base; i < stop; ++i) mask |= std::uint64_t{next[i] == now} << (i - base);
+    if (mask != 0) add(base, mask);
   }
-  if (batches[filling].count > 0) flush();
-  for (; pending > 0; --pending) {
-    const Batch& oldest = batches[(filling + kInFlight - pending) % kInFlight];
-    run_batch(pop, oldest.who, oldest.count, oldest.contacts, ctx, tally, written);
+  // The rewired slots and contacts of the events, kBatch at a time.
+  const std::size_t count = who.size();
+  block.rewired.resize(count);
+  block.request.clear();
+  std::uint32_t contacts[kBatch * kMaxDegree];
+  for (std::size_t first = 0; first < count; first += kBatch) {
+    const int m = static_cast<int>(std::min<std::size_t>(kBatch, count - first));
+    std::uint64_t* rewired = block.rewired.data() + first;
+    contacts_of_batch(network_, who.data() + first, m, contacts, rewired);
+    for (int e = 0; e < m; ++e)
+      for (std::uint64_t far = rewired[e]; far != 0; far &= far - 1)
+        block.request.push_back(contacts[static_cast<std::size_t>(std::countr_zero(far)) * kBatch + static_cast<std::size_t>(e)]);
   }
+  events.sort_requests(block);
+}
+
+void CustomerKernel::prefetch_event(const Population& pop, std::size_t i) const {
+  __builtin_prefetch(pop.record(i));
+  // A record straddles two lines unless its stride divides 64 (32 at K=4, B=8).
+  const std::size_t stride = pop.stride;
+  if ((stride & (stride - 1)) != 0 || stride > 64) __builtin_prefetch(pop.record(i) + stride - 1);
+  __builtin_prefetch(pop.state.data() + i);
+  __builtin_prefetch(pop.next_event.data() + i, 1);  // written after the purchase; read long before, in collect
+  // The ring neighbours' words, i - half .. i + half (the customer's own
+  // among them), lie on one or two cache lines: fetch both ends.
+  const std::size_t half = static_cast<std::size_t>(network_.degree() / 2);
+  __builtin_prefetch(pop.word.data() + (i >= half ? i - half : 0));
+  __builtin_prefetch(pop.word.data() + std::min(i + half, pop.n - 1));
+}
+
+std::uint32_t CustomerKernel::run_batch(Population& pop, const StepEvents::Block& block, std::size_t first,
+                                        int count, std::uint32_t request, const StepContext& ctx, Tally& tally,
+                                        WordLog& written) const {
+  const auto t = static_cast<std::uint32_t>(ctx.t);
+  const std::uint32_t* who = block.who.data() + first;
+  // The purchase stream's first two Philox blocks of every customer in the batch.
+  alignas(64) std::uint32_t x0[2 * kBatch], x1[2 * kBatch], x2[2 * kBatch], x3[2 * kBatch];
+  const std::uint32_t stream = static_cast<std::uint32_t>(Stream::kPurchase) << 24;
+  for (int e = 0; e < count; ++e) {
+    for (int block_of_two = 0; block_of_two < 2; ++block_of_two) {
+      const int l = 2 * e + block_of_two;
+      x0[l] = static_cast<std::uint32_t>(who[e]);
+      x1[l] = stream;  // customer indices are below 2^32
+      x2[l] = t;
+      x3[l] = static_cast<std::uint32_t>(block_of_two);
+    }
+  }
+  philox_lanes(static_cast<std::uint32_t>(spec_.seed), static_cast<std::uint32_t>(spec_.seed >> 32), 2 * count, x0, x1,
+               x2, x3);
+  // Each event's first request in the block: its rewired contacts' requests
+  // follow those of the events before it.
+  std::uint32_t first_request[kBatch];
+  for (int e = 0; e < count; ++e) {
+    first_request[e] = request;
+    request += static_cast<std::uint32_t>(std::popcount(block.rewired[first + static_cast<std::size_t>(e)]));
+  }
+  const std::uint32_t* const draws[4] = {x0, x1, x2, x3};
+  const BatchView batch{&block, first, first_request, draws};
+  static_assert(kBatch < 0xFFFF, "BatchCounts has 16-bit fields");
+  BatchCounts counts;
+  const int cohorts = static_cast<int>(spec_.cohorts.size());
+  counts.clear(ctx.brands, cohorts);
+  // kLanes events at a time (their records prefetched kAhead events before):
+  // the exits, each replaced by an entrant (which reads no contacts), then
+  // the others' purchases side by side.
+  for (int group = 0; group < count; group += kLanes) {
+    int buyers[kLanes];
+    int lanes = 0;
+    for (int e = group; e < std::min(count, group + kLanes); ++e) {
+      const std::size_t i = who[e];
+      if (pop.exit_step(i) == t)
+        enter(pop, i, ctx, tally, written);
+      else
+        buyers[lanes++] = e;
+    }
+    if (lanes > 0) purchase_lanes(pop, batch, buyers, lanes, ctx, counts, tally, written);
+  }
+  counts.add_to(tally, ctx.brands, cohorts);
+  return request;
+}
+
+void CustomerKernel::process_block(Population& pop, const StepEvents::Block& block, const StepContext& ctx,
+                                   Tally& tally, WordLog& written) const {
+  const std::size_t count = block.who.size();
+  // Each purchase gathered prefetches the event kAhead on (purchase_lanes);
+  // the first kAhead are prefetched here.
+  for (std::size_t p = 0; p < std::min(count, kAhead); ++p) prefetch_event(pop, block.who[p]);
+  std::uint32_t request = 0;  // the batch's first request
+  for (std::size_t first = 0; first < count; first += kBatch)
+    request = run_batch(pop, block, first, static_cast<int>(std::min<std::size_t>(kBatch, count - first)), request,
+                        ctx, tally, written);
 }
 
 }  // namespace cxsim

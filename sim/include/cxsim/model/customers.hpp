@@ -3,14 +3,15 @@
 /// The customer rules of one step: birth, purchase (utility, choice,
 /// experience, loyalty, trust, word of mouth) and exit.
 ///
-/// `CustomerKernel::process_range` handles the customers of a range for step t:
-/// each reads only its own record and state and its contacts' visible words,
-/// which do not change during the step, and writes only its own record and
-/// state; its new visible word goes to a WordLog, published after the step.
-/// It is therefore safe to call for disjoint ranges concurrently, and the
-/// result does not depend on the order of calls.
+/// A step runs in the three passes StepEvents describes. In the last,
+/// `CustomerKernel::process_block` handles the events of a block of
+/// customers for step t: each reads only its own record and state and its
+/// contacts' visible words, which do not change during the step, and writes
+/// only its own record and state; its new visible word goes to a WordLog,
+/// published after the step. It is therefore safe to call for different
+/// blocks concurrently, and the result does not depend on the order of calls.
 ///
-/// Within a range, events are collected in batches whose memory is prefetched
+/// Within a block, events are taken in batches whose memory is prefetched
 /// one batch ahead, and purchases are computed kLanes at a time, one SIMD lane
 /// per purchaser (gather_lanes, then lanes_choose), with the
 /// same operations per lane as for a single purchaser.
@@ -28,6 +29,7 @@
 #include "cxsim/model/panel.hpp"
 #include "cxsim/model/population.hpp"
 #include "cxsim/model/scenario.hpp"
+#include "cxsim/model/step_events.hpp"
 #include "cxsim/model/timeline.hpp"
 
 namespace cxsim {
@@ -210,11 +212,17 @@ class CustomerKernel {
   /// Fills the derived fields of `ctx` from its brand views and stances.
   void prepare(StepContext& ctx) const;
 
-  /// Processes every customer in [begin, end) with an event at step ctx.t (a
-  /// purchase, or an exit and the entrant that replaces it). Tallies into
-  /// `tally`; the new visible words go to `written`, for Population::publish
-  /// once every range of the step is processed.
-  void process_range(Population& pop, std::size_t begin, std::size_t end, const StepContext& ctx, Tally& tally,
+  /// Pass 1 of a step (see StepEvents): the customers of `block` with an
+  /// event at step t, the rewired contact slots of each, and the block's
+  /// requests for those contacts' words, sorted by part of the word column.
+  void collect(const Population& pop, int t, const StepEvents& events, StepEvents::Block& block) const;
+
+  /// Pass 3 of a step: processes the events `collect` found in `block` (a
+  /// purchase, or an exit and the entrant that replaces it), after
+  /// StepEvents::resolve has fetched the block's requested words. Tallies
+  /// into `tally`; the new visible words go to `written`, for
+  /// Population::publish once every block of the step is processed.
+  void process_block(Population& pop, const StepEvents::Block& block, const StepContext& ctx, Tally& tally,
                      WordLog& written) const;
 
   /// Coefficients of the lane functions for this scenario.
@@ -228,6 +236,14 @@ class CustomerKernel {
   /// caller to set.
   void gather_lanes(const Population& pop, int t, const std::uint32_t* customers, const std::uint32_t* const* contacts,
                     std::size_t contact_stride, int lanes, PurchaseLanes& g) const;
+
+  /// The visible words of the contacts of event p of `block` (after
+  /// collect and StepEvents::resolve), as its purchase reads them: contact
+  /// slot j to out[j x stride]. Ring neighbours' words come from the word
+  /// column, rewired contacts' from the block's resolved words; `request` is
+  /// the number of requests of the block's events before p.
+  void contact_words(const Population& pop, const StepEvents::Block& block, std::size_t p, std::uint32_t request,
+                     std::int32_t* out, std::size_t stride) const;
 
   /// Values of customer i at step t: its cohort's drifting mean plus its own
   /// lasting deviation (K floats into `out`).
@@ -262,12 +278,26 @@ class CustomerKernel {
   /// step t, or after -1 for the initial population).
   void births(Population& pop, std::size_t first, int count, const int* cohort, const BirthCohort* const* params, int t,
               bool initial, double* wait) const;
-  /// Computes the contacts of batch members who[0..count) (contact j of member
-  /// e at contacts[j x kBatch + e]) and prefetches the memory processing them will read.
-  void prefetch_batch(const Population& pop, const std::uint32_t* who, int count, std::uint32_t* contacts) const;
-  /// Processes the events of a batch whose contacts prefetch_batch computed.
-  void run_batch(Population& pop, const std::uint32_t* who, int count, const std::uint32_t* contacts,
-                 const StepContext& ctx, Tally& tally, WordLog& written) const;
+  /// gather_lanes without the contacts' words: the purchasers' own record
+  /// fields, loyalty and current brand (lanes from `lanes` on zeroed, words too).
+  void gather_own(const Population& pop, int t, const std::uint32_t* customers, int lanes, PurchaseLanes& g) const;
+  /// Prefetches the memory an event of customer i will read: its record and
+  /// state and its ring neighbours' words.
+  void prefetch_event(const Population& pop, std::size_t i) const;
+  /// Processes the events first .. first + count - 1 of `block` (count <=
+  /// kBatch), whose rewired contacts' requests start at `request`. Returns
+  /// the request after the batch's last.
+  std::uint32_t run_batch(Population& pop, const StepEvents::Block& block, std::size_t first, int count,
+                          std::uint32_t request, const StepContext& ctx, Tally& tally, WordLog& written) const;
+  /// What purchase_lanes reads of its batch: the block, the batch's first
+  /// event in it, each event's first request (contact_words) and the x0..x3
+  /// words of the batch's purchase-stream blocks (two per event).
+  struct BatchView {
+    const StepEvents::Block* block;
+    std::size_t first;
+    const std::uint32_t* first_request;
+    const std::uint32_t* const* draws;
+  };
   /// A batch's purchase counts, in 16-bit fields of 64-bit words so that a
   /// purchase costs three or four increments instead of nine or thirteen (a
   /// batch has fewer than 2^16 purchases); added to the Tally once per batch.
@@ -279,12 +309,10 @@ class CustomerKernel {
     void clear(int brands, int cohorts) noexcept;
     void add_to(Tally& tally, int brands, int cohorts) const;
   };
-  /// Purchases of the batch members who[at[0..lanes)], lanes <= kLanes, processed
-  /// in lockstep. `draws`: the x0..x3 words of the batch's purchase-stream
-  /// blocks (two per member); `contacts`: as prefetch_batch left them. Counts
-  /// go to `counts`, panel purchases and the values weight to `tally`.
-  void purchase_lanes(Population& pop, const std::uint32_t* who, const int* at, int lanes,
-                      const std::uint32_t* const draws[4], const std::uint32_t* contacts, const StepContext& ctx,
+  /// Purchases of the batch's events at[0..lanes) (lanes <= kLanes),
+  /// processed in lockstep. Counts go to `counts`, panel purchases and the
+  /// values weight to `tally`.
+  void purchase_lanes(Population& pop, const BatchView& batch, const int* at, int lanes, const StepContext& ctx,
                       BatchCounts& counts, Tally& tally, WordLog& written) const;
   void enter(Population& pop, std::size_t i, const StepContext& ctx, Tally& tally, WordLog& written) const;
   /// The exit step of a customer born after step `after`, from ln U of a uniform U.
