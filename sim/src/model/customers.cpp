@@ -1127,7 +1127,9 @@ std::uint32_t CustomerKernel::run_batch(Population& pop, const StepEvents::Block
   std::uint32_t first_request[kBatch];
   for (int e = 0; e < count; ++e) {
     first_request[e] = request;
-    request += static_cast<std::uint32_t>(std::popcount(block.rewired[first + static_cast<std::size_t>(e)]));
+    // (Bit by bit: few slots are rewired, and std::popcount is a library
+    // call where the baseline instruction set has no popcnt.)
+    for (std::uint64_t far = block.rewired[first + static_cast<std::size_t>(e)]; far != 0; far &= far - 1) ++request;
   }
   const std::uint32_t* const draws[4] = {x0, x1, x2, x3};
   const BatchView batch{&block, first, first_request, draws};
