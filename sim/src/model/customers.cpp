@@ -931,6 +931,22 @@ void CustomerKernel::BatchCounts::add_to(Tally& tally, int brands, int cohorts) 
   for (std::size_t x = 0; x < n; ++x) tally.cohort_purchases[x] += cohort[x];
 }
 
+// Always inlined: a function of prefetches alone has no side effects as far
+// as GCC can tell, and a call to it whose result is unused is deleted.
+[[gnu::always_inline]] inline void CustomerKernel::prefetch_event(const Population& pop, std::size_t i) const {
+  __builtin_prefetch(pop.record(i));
+  // A record straddles two lines unless its stride divides 64 (32 at K=4, B=8).
+  const std::size_t stride = pop.stride;
+  if ((stride & (stride - 1)) != 0 || stride > 64) __builtin_prefetch(pop.record(i) + stride - 1);
+  __builtin_prefetch(pop.state.data() + i);
+  __builtin_prefetch(pop.next_event.data() + i, 1);  // written after the purchase; read long before, in collect
+  // The ring neighbours' words, i - half .. i + half (the customer's own
+  // among them), lie on one or two cache lines: fetch both ends.
+  const std::size_t half = static_cast<std::size_t>(network_.degree() / 2);
+  __builtin_prefetch(pop.word.data() + (i >= half ? i - half : 0));
+  __builtin_prefetch(pop.word.data() + std::min(i + half, pop.n - 1));
+}
+
 void CustomerKernel::contact_words(const Population& pop, const StepEvents::Block& block, std::size_t p,
                                    std::uint32_t request, std::int32_t* out, std::size_t stride) const {
   const int degree = network_.degree();
@@ -1087,20 +1103,6 @@ void CustomerKernel::collect(const Population& pop, int t, const StepEvents& eve
         block.request.push_back(contacts[static_cast<std::size_t>(std::countr_zero(far)) * kBatch + static_cast<std::size_t>(e)]);
   }
   events.sort_requests(block);
-}
-
-void CustomerKernel::prefetch_event(const Population& pop, std::size_t i) const {
-  __builtin_prefetch(pop.record(i));
-  // A record straddles two lines unless its stride divides 64 (32 at K=4, B=8).
-  const std::size_t stride = pop.stride;
-  if ((stride & (stride - 1)) != 0 || stride > 64) __builtin_prefetch(pop.record(i) + stride - 1);
-  __builtin_prefetch(pop.state.data() + i);
-  __builtin_prefetch(pop.next_event.data() + i, 1);  // written after the purchase; read long before, in collect
-  // The ring neighbours' words, i - half .. i + half (the customer's own
-  // among them), lie on one or two cache lines: fetch both ends.
-  const std::size_t half = static_cast<std::size_t>(network_.degree() / 2);
-  __builtin_prefetch(pop.word.data() + (i >= half ? i - half : 0));
-  __builtin_prefetch(pop.word.data() + std::min(i + half, pop.n - 1));
 }
 
 std::uint32_t CustomerKernel::run_batch(Population& pop, const StepEvents::Block& block, std::size_t first,
