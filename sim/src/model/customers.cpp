@@ -50,13 +50,13 @@ float word_to_float(std::uint32_t w) noexcept { return (static_cast<float>(w >> 
 double word_to_double(std::uint32_t w) noexcept { return (static_cast<double>(w) + 0.5) * 0x1.0p-32; }
 
 /// Events handled together: the contacts of kBatch events are computed side
-/// by side (collect), and the memory a batch's purchases read is prefetched
-/// a batch before it is processed (process_block).
+/// by side (collect), and so are the purchase-stream Philox blocks of a batch
+/// (run_batch).
 constexpr int kBatch = 128;
 /// Events ahead of the one being gathered whose memory is prefetched: one
 /// event's lines per purchase gathered, so that the misses are spread out
-/// (a core keeps only so many in flight; a burst of a whole batch's
-/// prefetches loses most of them).
+/// (a core keeps only so many in flight, and a burst of a whole batch's
+/// prefetches at once was measured slower; docs/performance.md item 14).
 constexpr std::size_t kAhead = 32;
 
 /// The network contacts of up to kBatch customers (SmallWorld::contacts_many,
@@ -1099,8 +1099,10 @@ void CustomerKernel::collect(const Population& pop, int t, const StepEvents& eve
     std::uint64_t* rewired = block.rewired.data() + first;
     contacts_of_batch(network_, who.data() + first, m, contacts, rewired);
     for (int e = 0; e < m; ++e)
-      for (std::uint64_t far = rewired[e]; far != 0; far &= far - 1)
-        block.request.push_back(contacts[static_cast<std::size_t>(std::countr_zero(far)) * kBatch + static_cast<std::size_t>(e)]);
+      for (std::uint64_t far = rewired[e]; far != 0; far &= far - 1) {
+        const auto slot = static_cast<std::size_t>(std::countr_zero(far));
+        block.request.push_back(contacts[slot * kBatch + static_cast<std::size_t>(e)]);
+      }
   }
   events.sort_requests(block);
 }

@@ -11,8 +11,8 @@
 /// published after the step. It is therefore safe to call for different
 /// blocks concurrently, and the result does not depend on the order of calls.
 ///
-/// Within a block, events are taken in batches whose memory is prefetched
-/// one batch ahead, and purchases are computed kLanes at a time, one SIMD lane
+/// Within a block, each event's memory is prefetched a few dozen events
+/// before it is processed, and purchases are computed kLanes at a time, one SIMD lane
 /// per purchaser (gather_lanes, then lanes_choose), with the
 /// same operations per lane as for a single purchaser.
 
@@ -281,8 +281,8 @@ class CustomerKernel {
   /// gather_lanes without the contacts' words: the purchasers' own record
   /// fields, loyalty and current brand (lanes from `lanes` on zeroed, words too).
   void gather_own(const Population& pop, int t, const std::uint32_t* customers, int lanes, PurchaseLanes& g) const;
-  /// Prefetches the memory an event of customer i will read: its record and
-  /// state and its ring neighbours' words.
+  /// Prefetches the memory an event of customer i will read or write: its
+  /// record, state and next-event entry and its ring neighbours' words.
   void prefetch_event(const Population& pop, std::size_t i) const;
   /// Processes the events first .. first + count - 1 of `block` (count <=
   /// kBatch), whose rewired contacts' requests start at `request`. Returns
