@@ -25,16 +25,15 @@ TEST(StepEvents, BlocksTileThePopulationAndPartsCoverTheWordColumn) {
   for (const std::size_t n : {1ul, 4095ul, 4097ul, 20000ul, 1000000ul, 10000000ul}) {
     StepEvents events;
     events.resize(n);
+    const std::size_t size = events.block(0).end - events.block(0).begin;
     std::size_t next = 0;
     for (std::size_t b = 0; b < events.blocks(); ++b) {
       const auto& block = events.block(b);
       EXPECT_EQ(block.begin, next) << n;
-      const std::size_t size = events.block(0).end - events.block(0).begin;
       EXPECT_TRUE(block.end - block.begin == size || block.end == n) << n;
       next = block.end;
     }
     EXPECT_EQ(next, n);
-    const std::size_t size = events.block(0).end - events.block(0).begin;
     if (n > 4096) {
       EXPECT_TRUE(std::has_single_bit(size) && size >= 4096 && size <= 65536) << n;
     }

@@ -955,19 +955,15 @@ void CustomerKernel::contact_words(const Population& pop, const StepEvents::Bloc
   const auto i = static_cast<std::int64_t>(block.who[p]);
   const std::uint16_t* column = pop.word.data();
   auto slot = [out, stride](int j) -> std::int32_t& { return out[static_cast<std::size_t>(j) * stride]; };
-  // The ring first (slots 0 .. half - 1 are i - half .. i - 1, the others
-  // i + 1 .. i + half), then the rewired slots overwritten.
+  // The ring first (SmallWorld::ring_offset: slots 0 .. half - 1 are
+  // i - half .. i - 1, the others i + 1 .. i + half), then the rewired slots
+  // overwritten.
   if (i >= half && i + half < n) {
     const std::uint16_t* ring = column + (i - half);
     for (int j = 0; j < half; ++j) slot(j) = ring[j];
     for (int j = half; j < degree; ++j) slot(j) = ring[j + 1];
   } else {
-    for (int j = 0; j < degree; ++j) {
-      std::int64_t near = i + (j < half ? j - half : j - half + 1);
-      near += near < 0 ? n : 0;
-      near -= near >= n ? n : 0;
-      slot(j) = column[near];
-    }
+    for (int j = 0; j < degree; ++j) slot(j) = column[SmallWorld::ring_wrap(i + SmallWorld::ring_offset(j, degree), n)];
   }
   const std::uint32_t* at = block.at.data() + request;
   for (std::uint64_t far = block.rewired[p]; far != 0; far &= far - 1) slot(std::countr_zero(far)) = block.word[*at++];

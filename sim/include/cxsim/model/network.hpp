@@ -31,6 +31,18 @@ class SmallWorld {
 
   [[nodiscard]] int degree() const noexcept { return degree_; }
 
+  /// Offset from customer i of its ring slot j: slots 0 .. degree/2 - 1 are
+  /// i - degree/2 .. i - 1, the others i + 1 .. i + degree/2.
+  [[nodiscard]] static constexpr std::int64_t ring_offset(int j, int degree) noexcept {
+    const int half = degree / 2;
+    return j < half ? j - half : j - half + 1;
+  }
+  /// x modulo n for x in (-n, 2n): a ring neighbour's index.
+  [[nodiscard]] static constexpr std::int64_t ring_wrap(std::int64_t x, std::int64_t n) noexcept {
+    x += x < 0 ? n : 0;
+    return x - (x >= n ? n : 0);
+  }
+
   /// Writes the `degree()` contacts of customer i to `out`; returns a bit mask
   /// of the slots that were rewired (bit j for slot j; degrees are at most 64).
   std::uint64_t contacts(std::size_t i, std::uint32_t* out) const noexcept {
@@ -49,13 +61,12 @@ class SmallWorld {
                                             std::uint64_t* rewired) const noexcept {
     // Members in locals: the stores to `out` could otherwise alias them.
     const int degree = degree_;
-    const int half = degree / 2;
     const auto n = static_cast<std::int64_t>(n_);
     const std::uint64_t others = n_ - 1, key = key_, threshold = threshold_;
     const auto d = static_cast<std::uint64_t>(degree);
     for (int e = 0; e < count; ++e) rewired[e] = 0;
     for (int j = 0; j < degree; ++j) {
-      const std::int64_t offset = j < half ? j - half : j - half + 1;
+      const std::int64_t offset = ring_offset(j, degree);
       std::uint32_t* __restrict o = out + static_cast<std::size_t>(j) * stride;
       const std::uint64_t bit = std::uint64_t{1} << (j & 63);
       for (int e = 0; e < count; ++e) {
@@ -65,9 +76,7 @@ class SmallWorld {
         // Uniform over the n - 1 other customers (Lemire's multiply-shift).
         std::uint64_t other = ((h & 0xFFFFFFFFull) * others) >> 32;
         other += other >= i ? 1 : 0;
-        std::int64_t near = static_cast<std::int64_t>(i) + offset;
-        near += near < 0 ? n : 0;
-        near -= near >= n ? n : 0;
+        const std::int64_t near = ring_wrap(static_cast<std::int64_t>(i) + offset, n);
         o[e] = static_cast<std::uint32_t>(redirected ? other : static_cast<std::uint64_t>(near));
         rewired[e] |= redirected ? bit : 0;
       }
