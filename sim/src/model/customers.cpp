@@ -1088,24 +1088,34 @@ void CustomerKernel::collect(const Population& pop, int t, const StepEvents& eve
   // The rewired slots and contacts of the events, kBatch at a time.
   const std::size_t count = who.size();
   block.rewired.resize(count);
+  block.first_request.resize(count);
   block.request.clear();
+  const int degree = network_.degree();
   std::uint32_t contacts[kBatch * kMaxDegree];
+  std::uint32_t far_contacts[kBatch * kMaxDegree];
   for (std::size_t first = 0; first < count; first += kBatch) {
     const int m = static_cast<int>(std::min<std::size_t>(kBatch, count - first));
-    std::uint64_t* rewired = block.rewired.data() + first;
-    contacts_of_batch(network_, who.data() + first, m, contacts, rewired);
-    for (int e = 0; e < m; ++e)
-      for (std::uint64_t far = rewired[e]; far != 0; far &= far - 1) {
-        const auto slot = static_cast<std::size_t>(std::countr_zero(far));
-        block.request.push_back(contacts[slot * kBatch + static_cast<std::size_t>(e)]);
+    const std::uint64_t* rewired = block.rewired.data() + first;
+    contacts_of_batch(network_, who.data() + first, m, contacts, block.rewired.data() + first);
+    // Every slot is stored and only a rewired one kept (the cursor moves on
+    // by its bit): no branch on the masks, which no predictor can follow.
+    const auto before = static_cast<std::uint32_t>(block.request.size());
+    std::uint32_t kept = 0;
+    for (int e = 0; e < m; ++e) {
+      block.first_request[first + static_cast<std::size_t>(e)] = before + kept;
+      const std::uint64_t far = rewired[e];
+      for (int j = 0; j < degree; ++j) {
+        far_contacts[kept] = contacts[static_cast<std::size_t>(j) * kBatch + static_cast<std::size_t>(e)];
+        kept += static_cast<std::uint32_t>((far >> j) & 1);
       }
+    }
+    block.request.insert(block.request.end(), far_contacts, far_contacts + kept);
   }
   events.sort_requests(block);
 }
 
-std::uint32_t CustomerKernel::run_batch(Population& pop, const StepEvents::Block& block, std::size_t first,
-                                        int count, std::uint32_t request, const StepContext& ctx, Tally& tally,
-                                        WordLog& written) const {
+void CustomerKernel::run_batch(Population& pop, const StepEvents::Block& block, std::size_t first, int count,
+                               const StepContext& ctx, Tally& tally, WordLog& written) const {
   const auto t = static_cast<std::uint32_t>(ctx.t);
   const std::uint32_t* who = block.who.data() + first;
   // The purchase stream's first two Philox blocks of every customer in the batch.
@@ -1122,17 +1132,8 @@ std::uint32_t CustomerKernel::run_batch(Population& pop, const StepEvents::Block
   }
   philox_lanes(static_cast<std::uint32_t>(spec_.seed), static_cast<std::uint32_t>(spec_.seed >> 32), 2 * count, x0, x1,
                x2, x3);
-  // Each event's first request in the block: its rewired contacts' requests
-  // follow those of the events before it.
-  std::uint32_t first_request[kBatch];
-  for (int e = 0; e < count; ++e) {
-    first_request[e] = request;
-    // (Bit by bit: few slots are rewired, and std::popcount is a library
-    // call where the baseline instruction set has no popcnt.)
-    for (std::uint64_t far = block.rewired[first + static_cast<std::size_t>(e)]; far != 0; far &= far - 1) ++request;
-  }
   const std::uint32_t* const draws[4] = {x0, x1, x2, x3};
-  const BatchView batch{&block, first, first_request, draws};
+  const BatchView batch{&block, first, block.first_request.data() + first, draws};
   static_assert(kBatch < 0xFFFF, "BatchCounts has 16-bit fields");
   BatchCounts counts;
   const int cohorts = static_cast<int>(spec_.cohorts.size());
@@ -1153,7 +1154,6 @@ std::uint32_t CustomerKernel::run_batch(Population& pop, const StepEvents::Block
     if (lanes > 0) purchase_lanes(pop, batch, buyers, lanes, ctx, counts, tally, written);
   }
   counts.add_to(tally, ctx.brands, cohorts);
-  return request;
 }
 
 void CustomerKernel::process_block(Population& pop, const StepEvents::Block& block, const StepContext& ctx,
@@ -1162,10 +1162,9 @@ void CustomerKernel::process_block(Population& pop, const StepEvents::Block& blo
   // Each purchase gathered prefetches the event kAhead on (purchase_lanes);
   // the first kAhead are prefetched here.
   for (std::size_t p = 0; p < std::min(count, kAhead); ++p) prefetch_event(pop, block.who[p]);
-  std::uint32_t request = 0;  // the batch's first request
+  for (std::size_t k = 0; k < block.word.size(); k += 32) __builtin_prefetch(block.word.data() + k);
   for (std::size_t first = 0; first < count; first += kBatch)
-    request = run_batch(pop, block, first, static_cast<int>(std::min<std::size_t>(kBatch, count - first)), request,
-                        ctx, tally, written);
+    run_batch(pop, block, first, static_cast<int>(std::min<std::size_t>(kBatch, count - first)), ctx, tally, written);
 }
 
 }  // namespace cxsim

@@ -22,6 +22,7 @@ void StepEvents::resize(std::size_t customers) {
     // touched as events fill them), and no step ever reallocates.
     block.who.reserve(block.end - block.begin);
     block.rewired.reserve(block.end - block.begin);
+    block.first_request.reserve(block.end - block.begin);
   }
   part_shift_ = 0;
   while ((std::size_t{1} << part_shift_) < kMinPart || (std::size_t{1} << part_shift_) * kMaxParts < customers)

@@ -285,10 +285,9 @@ class CustomerKernel {
   /// record, state and next-event entry and its ring neighbours' words.
   void prefetch_event(const Population& pop, std::size_t i) const;
   /// Processes the events first .. first + count - 1 of `block` (count <=
-  /// kBatch), whose rewired contacts' requests start at `request`. Returns
-  /// the request after the batch's last.
-  std::uint32_t run_batch(Population& pop, const StepEvents::Block& block, std::size_t first, int count,
-                          std::uint32_t request, const StepContext& ctx, Tally& tally, WordLog& written) const;
+  /// kBatch).
+  void run_batch(Population& pop, const StepEvents::Block& block, std::size_t first, int count,
+                 const StepContext& ctx, Tally& tally, WordLog& written) const;
   /// What purchase_lanes reads of its batch: the block, the batch's first
   /// event in it, each event's first request (contact_words) and the x0..x3
   /// words of the batch's purchase-stream blocks (two per event).

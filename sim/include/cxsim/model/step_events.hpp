@@ -41,6 +41,7 @@ class StepEvents {
     std::size_t begin = 0, end = 0;
     std::vector<std::uint32_t> who;      ///< customers with an event, ascending
     std::vector<std::uint64_t> rewired;  ///< per event: bit j set if contact slot j is rewired
+    std::vector<std::uint32_t> first_request;  ///< per event: the index of its first request
     /// Rewired contacts of the events, in event order and by slot within an
     /// event (collect), then sorted by part (sort_requests).
     std::vector<std::uint32_t> request;
