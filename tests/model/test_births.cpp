@@ -202,6 +202,7 @@ TEST(FastMath, NormalFromWordIsTheNormalQuantile) {
     const double p = (static_cast<double>(w) + 0.5) * 0x1.0p-32;
     const double want = boost::math::quantile(z, p);
     const double got = normal_from_word(w);
+    ASSERT_EQ(normal_is_central(w), std::abs(p - 0.5) <= 0.425) << "w = " << w;
     worst = std::max(worst, std::abs(got - want) / std::max(std::abs(want), 1e-3));
     // Exactly antisymmetric: the word ~w is the uniform 1 - p.
     ASSERT_EQ(normal_from_word(~w), -got) << "w = " << w;

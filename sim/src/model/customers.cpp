@@ -93,6 +93,11 @@ struct BirthLanes {
   alignas(64) std::uint32_t wait_word[kInitBatch];  ///< kSchedule word 1
   // Results.
   alignas(64) double z[kMaxDimensions + 6][kInitBatch];  ///< the normals of slots 0 .. K + 5
+  // 1 for the normals in the tails; their words, places in z and normals.
+  alignas(64) std::int32_t in_tail[kMaxDimensions + 6][kInitBatch];
+  alignas(64) std::uint32_t tail_word[(kMaxDimensions + 6) * kInitBatch];
+  alignas(64) std::int32_t tail_at[(kMaxDimensions + 6) * kInitBatch];
+  alignas(64) double tail_z[(kMaxDimensions + 6) * kInitBatch];
   alignas(64) std::int32_t dev[kMaxDimensions][kInitBatch];  ///< values deviations x 63.5
   alignas(64) double gamma[3][kInitBatch];            ///< d v^3 of each Gamma's first attempt
   alignas(64) std::int32_t accepted[3][kInitBatch];   ///< 1 if that attempt was accepted
@@ -115,8 +120,24 @@ std::int32_t dev_lane(double x) noexcept {
 CXSIM_CLONES void birth_lanes(BirthLanes& g) {
   const int n = g.count;
   const int k = g.k;
+  // Every normal by the central function, then the 15% or so in the tails
+  // again by the tail function, set aside (without a branch) and computed
+  // side by side.
   for (int s = 0; s < k + 6; ++s)
-    for (int a = 0; a < n; ++a) g.z[s][a] = normal_from_word(g.word[s][a]);
+    for (int a = 0; a < n; ++a) {
+      g.z[s][a] = normal_central(g.word[s][a]);
+      g.in_tail[s][a] = static_cast<std::int32_t>(!normal_is_central(g.word[s][a]));
+    }
+  int tails = 0;
+  for (int s = 0; s < k + 6; ++s)
+    for (int a = 0; a < n; ++a) {
+      g.tail_word[tails] = g.word[s][a];
+      g.tail_at[tails] = s * kInitBatch + a;
+      tails += g.in_tail[s][a];
+    }
+  for (int j = 0; j < tails; ++j) g.tail_z[j] = normal_tail(g.tail_word[j]);
+  double* const z = &g.z[0][0];
+  for (int j = 0; j < tails; ++j) z[g.tail_at[j]] = g.tail_z[j];
   for (int d = 0; d < k; ++d)
     for (int a = 0; a < n; ++a) {
       const double mean = g.values_mean[d][a];
