@@ -55,6 +55,24 @@ TEST(PhiloxBatch, BlocksEqualTheGeneratorsWords) {
   }
 }
 
+TEST(PhiloxBatch, BlocksOfListedAgentsEqualTheGeneratorsWords) {
+  // Agents out of order, repeated and far apart, across the 256-lane chunks.
+  const std::uint64_t seed = 0x0123456789ABCDEFull;
+  std::vector<std::uint32_t> who;
+  for (std::uint32_t j = 0; j < 150; ++j) who.push_back(static_cast<std::uint32_t>(splitmix64(j)));
+  who.push_back(who[3]);
+  constexpr int kBlocks = 4;
+  const int count = static_cast<int>(who.size());
+  std::vector<std::uint32_t> out(4 * static_cast<std::size_t>(count * kBlocks));
+  philox_blocks_of(seed, Stream::kBirth, 17, who.data(), count, kBlocks, out.data());
+  for (int a = 0; a < count; ++a) {
+    CounterRng rng(seed, Stream::kBirth, 17, who[static_cast<std::size_t>(a)]);
+    for (int w = 0; w < 4 * kBlocks; ++w)
+      ASSERT_EQ(out[4 * static_cast<std::size_t>(a * kBlocks) + static_cast<std::size_t>(w)], rng.next_u32())
+          << "agent " << who[static_cast<std::size_t>(a)] << ", word " << w;
+  }
+}
+
 TEST(PhiloxBatch, PrecomputedBlocksGiveTheSameDraws) {
   // A generator handed its first block draws what the plain one draws, past
   // that block too (normals that need more than one word, gammas).

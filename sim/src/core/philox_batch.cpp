@@ -25,16 +25,18 @@ CXSIM_CLONES void philox_lanes(std::uint32_t k0, std::uint32_t k1, int lanes, st
   }
 }
 
-void philox_blocks(std::uint64_t seed, Stream stream, std::uint32_t step, std::size_t first, int count, int blocks,
-                   std::uint32_t* out) {
+namespace {
+/// philox_blocks for agents agent(0) .. agent(count - 1).
+template <class Agent>
+void blocks_of(std::uint64_t seed, Stream stream, std::uint32_t step, Agent agent_of, int count, int blocks,
+               std::uint32_t* out) {
   constexpr int kLanes = 256;
   alignas(64) std::uint32_t x0[kLanes], x1[kLanes], x2[kLanes], x3[kLanes];
   const int total = count * blocks;
   for (int start = 0; start < total; start += kLanes) {
     const int lanes = std::min(kLanes, total - start);
     for (int l = 0; l < lanes; ++l) {
-      const int a = (start + l) / blocks;
-      const auto agent = static_cast<std::uint64_t>(first) + static_cast<std::uint64_t>(a);
+      const std::uint64_t agent = agent_of((start + l) / blocks);
       x0[l] = static_cast<std::uint32_t>(agent);
       x1[l] = CounterRng::counter_word1(stream, agent);
       x2[l] = step;
@@ -49,6 +51,20 @@ void philox_blocks(std::uint64_t seed, Stream stream, std::uint32_t step, std::s
       o[3] = x3[l];
     }
   }
+}
+}  // namespace
+
+void philox_blocks(std::uint64_t seed, Stream stream, std::uint32_t step, std::size_t first, int count, int blocks,
+                   std::uint32_t* out) {
+  blocks_of(
+      seed, stream, step, [first](int a) { return static_cast<std::uint64_t>(first) + static_cast<std::uint64_t>(a); },
+      count, blocks, out);
+}
+
+void philox_blocks_of(std::uint64_t seed, Stream stream, std::uint32_t step, const std::uint32_t* who, int count,
+                   int blocks, std::uint32_t* out) {
+  blocks_of(
+      seed, stream, step, [who](int a) { return std::uint64_t{who[a]}; }, count, blocks, out);
 }
 
 }  // namespace cxsim

@@ -706,7 +706,7 @@ CustomerKernel::BirthCohort CustomerKernel::birth_cohort(int t, int c) const {
   return p;
 }
 
-void CustomerKernel::births(Population& pop, std::size_t first, int count, const int* cohort,
+void CustomerKernel::births(Population& pop, const std::uint32_t* who, int count, const int* cohort,
                             const BirthCohort* const* params, int t, bool initial, double* wait) const {
   // Initial customers draw from counter step 0, entrants at step t from t + 1.
   const std::uint32_t step = initial ? 0u : static_cast<std::uint32_t>(t) + 1;
@@ -714,8 +714,8 @@ void CustomerKernel::births(Population& pop, std::size_t first, int count, const
   const int words = k + kBirthWordsBeyondK;
   const int blocks = (words + 3) / 4;
   alignas(64) std::uint32_t born[kInitBatch * kMaxBirthBlocks * 4], schedule[kInitBatch * 4];
-  philox_blocks(spec_.seed, Stream::kBirth, step, first, count, blocks, born);
-  philox_blocks(spec_.seed, Stream::kSchedule, step, first, count, 1, schedule);
+  philox_blocks_of(spec_.seed, Stream::kBirth, step, who, count, blocks, born);
+  philox_blocks_of(spec_.seed, Stream::kSchedule, step, who, count, 1, schedule);
   BirthLanes g;
   g.count = count;
   g.k = k;
@@ -737,7 +737,7 @@ void CustomerKernel::births(Population& pop, std::size_t first, int count, const
   birth_lanes(g);
   const int after = initial ? -1 : t;
   for (int a = 0; a < count; ++a) {
-    const std::size_t i = first + static_cast<std::size_t>(a);
+    const std::size_t i = who[a];
     const BirthCohort& p = *params[a];
     pop.cohort(i) = static_cast<std::uint8_t>(cohort[a]);
     std::int8_t* dev = pop.values_dev(i);
@@ -802,7 +802,9 @@ void CustomerKernel::init(Population& pop, std::size_t begin, std::size_t end, c
     }
     double wait[kInitBatch], rate[kInitBatch];
     std::int32_t purchase[kInitBatch];
-    births(pop, first, count, cohort, params, 0, true, wait);
+    std::uint32_t born[kInitBatch];
+    for (int a = 0; a < count; ++a) born[a] = static_cast<std::uint32_t>(first + static_cast<std::size_t>(a));
+    births(pop, born, count, cohort, params, 0, true, wait);
     for (int a = 0; a < count; ++a) {
       const std::size_t i = first + static_cast<std::size_t>(a);
       auto trust = pop.trust_of(i);
@@ -845,28 +847,35 @@ void CustomerKernel::init(Population& pop, std::size_t begin, std::size_t end, c
   }
 }
 
-void CustomerKernel::enter(Population& pop, std::size_t i, const StepContext& ctx, Tally& tally,
-                           WordLog& written) const {
+void CustomerKernel::enter(Population& pop, const std::uint32_t* who, int count, const StepContext& ctx,
+                           Tally& tally, WordLog& written) const {
   const int t = ctx.t;
-  --tally.base_delta[pop.current(i).brand];
   const int cohort = spec_.entrant_cohort;
   const BirthCohort born_into = birth_cohort(t, cohort);
-  const BirthCohort* params = &born_into;
-  double wait = 0.0;
-  births(pop, i, 1, &cohort, &params, t, false, &wait);
-  const std::uint16_t first = to_step(timeline_.next_purchase(t, pop.rate(i), wait));
-  CounterRng rng(spec_.seed, Stream::kEntrantBrand, static_cast<std::uint32_t>(t), i);
+  int cohorts[kLanes];
+  const BirthCohort* params[kLanes];
+  std::fill_n(cohorts, kLanes, cohort);
+  std::fill_n(params, kLanes, &born_into);
+  for (int a = 0; a < count; ++a) --tally.base_delta[pop.current(who[a]).brand];
+  double wait[kLanes];
+  births(pop, who, count, cohorts, params, t, false, wait);
   const int nb = ctx.brands;
-  const int brand = std::min(pick(ctx.entrant_brand_cum.data(), nb, rng.uniform_f() * ctx.entrant_brand_cum.back()), nb - 1);
-  ++tally.base_delta[static_cast<std::size_t>(brand)];
-  auto trust = pop.trust_of(i);
-  for (int b = 0; b < nb; ++b) trust[static_cast<std::size_t>(b)] = initial_trust_[static_cast<std::size_t>(b)];
-  pop.commitment(i) = 0;
-  const auto word = Visible{static_cast<std::uint8_t>(brand), Sentiment::kNone,
-                            to_u8(trust[static_cast<std::size_t>(brand)] / kUnit16)}.pack();
-  written.add(i, word);
-  pop.set_own_state(i, {static_cast<std::uint16_t>(t), 0});
-  pop.next_event[i] = std::min(first, pop.exit_step(i));
+  for (int a = 0; a < count; ++a) {
+    const std::size_t i = who[a];
+    const std::uint16_t first = to_step(timeline_.next_purchase(t, pop.rate(i), wait[a]));
+    CounterRng rng(spec_.seed, Stream::kEntrantBrand, static_cast<std::uint32_t>(t), i);
+    const int brand =
+        std::min(pick(ctx.entrant_brand_cum.data(), nb, rng.uniform_f() * ctx.entrant_brand_cum.back()), nb - 1);
+    ++tally.base_delta[static_cast<std::size_t>(brand)];
+    auto trust = pop.trust_of(i);
+    for (int b = 0; b < nb; ++b) trust[static_cast<std::size_t>(b)] = initial_trust_[static_cast<std::size_t>(b)];
+    pop.commitment(i) = 0;
+    const auto word = Visible{static_cast<std::uint8_t>(brand), Sentiment::kNone,
+                              to_u8(trust[static_cast<std::size_t>(brand)] / kUnit16)}.pack();
+    written.add(i, word);
+    pop.set_own_state(i, {static_cast<std::uint16_t>(t), 0});
+    pop.next_event[i] = std::min(first, pop.exit_step(i));
+  }
 }
 
 void CustomerKernel::gather_own(const Population& pop, int t, const std::uint32_t* customers, int lanes,
@@ -1164,14 +1173,15 @@ void CustomerKernel::run_batch(Population& pop, const StepEvents::Block& block, 
   // the others' purchases side by side.
   for (int group = 0; group < count; group += kLanes) {
     int buyers[kLanes];
-    int lanes = 0;
+    std::uint32_t leaving[kLanes];
+    int lanes = 0, exits = 0;
     for (int e = group; e < std::min(count, group + kLanes); ++e) {
-      const std::size_t i = who[e];
-      if (pop.exit_step(i) == t)
-        enter(pop, i, ctx, tally, written);
+      if (pop.exit_step(who[e]) == t)
+        leaving[exits++] = who[e];
       else
         buyers[lanes++] = e;
     }
+    if (exits > 0) enter(pop, leaving, exits, ctx, tally, written);
     if (lanes > 0) purchase_lanes(pop, batch, buyers, lanes, ctx, counts, tally, written);
   }
   counts.add_to(tally, ctx.brands, cohorts);

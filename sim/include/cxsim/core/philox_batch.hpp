@@ -24,5 +24,9 @@ void philox_lanes(std::uint32_t k0, std::uint32_t k1, int lanes, std::uint32_t* 
 /// The same words CounterRng(seed, stream, step, agent) draws, side by side.
 void philox_blocks(std::uint64_t seed, Stream stream, std::uint32_t step, std::size_t first, int count, int blocks,
                    std::uint32_t* out);
+/// The same for the agents who[0..count), not necessarily consecutive:
+/// out[(a x blocks + block) x 4 + word] for agent who[a].
+void philox_blocks_of(std::uint64_t seed, Stream stream, std::uint32_t step, const std::uint32_t* who, int count,
+                      int blocks, std::uint32_t* out);
 
 }  // namespace cxsim

@@ -271,13 +271,13 @@ class CustomerKernel {
     double purchase_rate = 0.0;
   };
   [[nodiscard]] BirthCohort birth_cohort(int t, int cohort) const;
-  /// Draws the lasting attributes and the exit step of customers first ..
-  /// first + count - 1 (count <= 64), born at step t into cohort[a] with the
+  /// Draws the lasting attributes and the exit step of customers who[0 ..
+  /// count) (count <= 64), born at step t into cohort[a] with the
   /// distributions params[a], side by side; wait[a] is the Exp(1) draw that
   /// decides each one's first purchase step (Timeline::next_purchase after
   /// step t, or after -1 for the initial population).
-  void births(Population& pop, std::size_t first, int count, const int* cohort, const BirthCohort* const* params, int t,
-              bool initial, double* wait) const;
+  void births(Population& pop, const std::uint32_t* who, int count, const int* cohort,
+              const BirthCohort* const* params, int t, bool initial, double* wait) const;
   /// gather_lanes without the contacts' words: the purchasers' own record
   /// fields, loyalty and current brand (lanes from `lanes` on zeroed, words too).
   void gather_own(const Population& pop, int t, const std::uint32_t* customers, int lanes, PurchaseLanes& g) const;
@@ -313,7 +313,10 @@ class CustomerKernel {
   /// values weight to `tally`.
   void purchase_lanes(Population& pop, const BatchView& batch, const int* at, int lanes, const StepContext& ctx,
                       BatchCounts& counts, Tally& tally, WordLog& written) const;
-  void enter(Population& pop, std::size_t i, const StepContext& ctx, Tally& tally, WordLog& written) const;
+  /// Replaces the customers who[0 .. count) (count <= kLanes), whose exit
+  /// step is now, by entrants born side by side.
+  void enter(Population& pop, const std::uint32_t* who, int count, const StepContext& ctx, Tally& tally,
+             WordLog& written) const;
   /// The exit step of a customer born after step `after`, from ln U of a uniform U.
   [[nodiscard]] std::uint16_t exit_after(int after, double log_u) const;
 
