@@ -4,6 +4,7 @@
 // rewiring probability.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -39,6 +40,35 @@ TEST_P(NetworkShapes, BatchEqualsOneByOne) {
       EXPECT_LT(one[j], s.n);
       EXPECT_NE(one[j], who[e]) << "a customer is not its own contact";
     }
+  }
+}
+
+TEST_P(NetworkShapes, MasksAndRedirectsEqualTheContacts) {
+  // rewired_many over a range and redirected_many over the rewired slots
+  // (what collect uses) give contacts()' masks and far contacts.
+  const Shape s = GetParam();
+  const SmallWorld net(42, s.n, s.degree, s.rewire);
+  const std::size_t first = s.n > 300 ? s.n / 3 : 0;
+  const int count = static_cast<int>(std::min<std::size_t>(200, s.n - first));
+  std::vector<std::uint64_t> masks(static_cast<std::size_t>(count));
+  net.rewired_many(first, count, masks.data());
+  std::vector<std::uint32_t> who, contact(static_cast<std::size_t>(s.degree)), want;
+  std::vector<std::uint8_t> slot;
+  for (int e = 0; e < count; ++e) {
+    const std::size_t i = first + static_cast<std::size_t>(e);
+    ASSERT_EQ(masks[static_cast<std::size_t>(e)], net.contacts(i, contact.data())) << "customer " << i;
+    for (int j = 0; j < s.degree; ++j)
+      if ((masks[static_cast<std::size_t>(e)] >> j) & 1) {
+        who.push_back(static_cast<std::uint32_t>(i));
+        slot.push_back(static_cast<std::uint8_t>(j));
+        want.push_back(contact[static_cast<std::size_t>(j)]);
+      }
+  }
+  std::vector<std::uint32_t> got(want.size());
+  net.redirected_many(who.data(), slot.data(), static_cast<int>(who.size()), got.data());
+  EXPECT_EQ(got, want);
+  if (s.rewire > 0.0) {
+    EXPECT_FALSE(want.empty());
   }
 }
 

@@ -87,12 +87,19 @@ TEST(StepEvents, SortKeepsEveryRequestAndOrdersThemByPart) {
   }
 }
 
-class StepEventsRun : public ::testing::TestWithParam<double> {};
+/// Rewiring probability and degree (beyond 8, masks of two bytes).
+struct Network {
+  double rewire;
+  int degree;
+};
+
+class StepEventsRun : public ::testing::TestWithParam<Network> {};
 
 TEST_P(StepEventsRun, ContactWordsAreTheNetworkContactsWords) {
   const auto spec = std::make_shared<const ScenarioSpec>(
       load_scenario(std::string(CXSIM_SOURCE_DIR) + "/bench/scenarios/throughput.toml",
-                    {"population.customers=20000", "network.rewire=" + std::to_string(GetParam())}));
+                    {"population.customers=20000", "network.rewire=" + std::to_string(GetParam().rewire),
+                     "network.degree=" + std::to_string(GetParam().degree)}));
   Simulation sim(spec, ExecutionPolicy{1, true});
   for (int t = 0; t < 6; ++t) sim.step();  // words of different brands and sentiments
   const Population& pop = sim.population();
@@ -121,6 +128,7 @@ TEST_P(StepEventsRun, ContactWordsAreTheNetworkContactsWords) {
       expected_next = i + 1;
       const std::uint64_t mask = network.contacts(i, contacts.data());
       ASSERT_EQ(block.rewired[p], mask) << i;
+      ASSERT_EQ(block.first_request[p], request) << i;
       kernel.contact_words(pop, block, p, request, words.data(), 1);
       for (std::size_t j = 0; j < degree; ++j)
         ASSERT_EQ(words[j], pop.word[contacts[j]]) << "customer " << i << " slot " << j;
@@ -133,8 +141,8 @@ TEST_P(StepEventsRun, ContactWordsAreTheNetworkContactsWords) {
   }
   EXPECT_GT(found, 500u);
   // About degree x rewire rewired slots per event.
-  EXPECT_GE(static_cast<double>(rewired_slots), static_cast<double>(found * degree) * GetParam() * 0.9);
-  EXPECT_LE(static_cast<double>(rewired_slots), static_cast<double>(found * degree) * GetParam() * 1.1);
+  EXPECT_GE(static_cast<double>(rewired_slots), static_cast<double>(found * degree) * GetParam().rewire * 0.9);
+  EXPECT_LE(static_cast<double>(rewired_slots), static_cast<double>(found * degree) * GetParam().rewire * 1.1);
 
   // Customers whose ring wraps around the ends, as events of one block built
   // by hand the way collect builds them.
@@ -162,7 +170,13 @@ TEST_P(StepEventsRun, ContactWordsAreTheNetworkContactsWords) {
   EXPECT_EQ(block.who.size(), 2 * degree);
 }
 
-INSTANTIATE_TEST_SUITE_P(Rewiring, StepEventsRun, ::testing::Values(0.0, 0.1, 1.0));
+INSTANTIATE_TEST_SUITE_P(Rewiring, StepEventsRun,
+                         ::testing::Values(Network{0.0, 8}, Network{0.1, 8}, Network{1.0, 8}, Network{0.3, 12},
+                                           Network{0.1, 64}),
+                         [](const ::testing::TestParamInfo<Network>& param_info) {
+                           return "rewire" + std::to_string(static_cast<int>(param_info.param.rewire * 100)) + "pct_degree" +
+                                  std::to_string(param_info.param.degree);
+                         });
 
 }  // namespace
 }  // namespace cxsim

@@ -59,13 +59,32 @@ constexpr int kBatch = 128;
 /// prefetches at once was measured slower; docs/performance.md item 14).
 constexpr std::size_t kAhead = 32;
 
-/// The network contacts of up to kBatch customers (SmallWorld::contacts_many,
-/// contact j of customer e at contacts[j x kBatch + e]), compiled for the
-/// vector instructions the CPU has.
-CXSIM_CLONES void contacts_of_batch(const SmallWorld& network, const std::uint32_t* who, int count,
-                                    std::uint32_t* contacts, std::uint64_t* rewired) {
-  network.contacts_many(who, count, contacts, kBatch, rewired);
+/// SmallWorld::rewired_many and redirected_many, compiled for the vector
+/// instructions the CPU has.
+CXSIM_CLONES void rewired_of_range(const SmallWorld& network, std::size_t first, int count, std::uint64_t* out) {
+  network.rewired_many(first, count, out);
 }
+CXSIM_CLONES void redirected_of(const SmallWorld& network, const std::uint32_t* who, const std::uint8_t* slot,
+                                int count, std::uint32_t* out) {
+  network.redirected_many(who, slot, count, out);
+}
+
+/// For each byte value m: the positions of its set bits in ascending order,
+/// one per byte from the lowest (the rest 0), and how many there are.
+struct SlotsOfByte {
+  std::array<std::uint64_t, 256> slots{};
+  std::array<std::uint8_t, 256> count{};
+};
+constexpr SlotsOfByte kSlotsOfByte = [] {
+  SlotsOfByte t;
+  for (unsigned m = 0; m < 256; ++m) {
+    int c = 0;
+    for (unsigned j = 0; j < 8; ++j)
+      if ((m >> j) & 1u) t.slots[m] |= std::uint64_t{j} << (8 * c++);
+    t.count[m] = static_cast<std::uint8_t>(c);
+  }
+  return t;
+}();
 
 /// Customers born side by side at initialisation.
 constexpr int kInitBatch = 64;
@@ -1115,31 +1134,53 @@ void CustomerKernel::collect(const Population& pop, int t, const StepEvents& eve
     for (std::size_t i = base; i < stop; ++i) mask |= std::uint64_t{next[i] == now} << (i - base);
     if (mask != 0) add(base, mask);
   }
-  // The rewired slots and contacts of the events, kBatch at a time.
+  // The rewired-slot masks of the block's customers, at the first step only
+  // (the network does not change): (degree + 7) / 8 bytes each.
+  const int degree = network_.degree();
+  const auto mask_bytes = static_cast<std::size_t>((degree + 7) / 8);
+  if (block.masks.size() != (end - block.begin) * mask_bytes) {
+    block.masks.resize((end - block.begin) * mask_bytes);
+    std::uint64_t masks[kBatch];
+    for (std::size_t first = block.begin; first < end; first += kBatch) {
+      const int m = static_cast<int>(std::min<std::size_t>(kBatch, end - first));
+      rewired_of_range(network_, first, m, masks);
+      for (int e = 0; e < m; ++e)
+        for (std::size_t q = 0; q < mask_bytes; ++q)
+          block.masks[(first - block.begin + static_cast<std::size_t>(e)) * mask_bytes + q] =
+              static_cast<std::uint8_t>(masks[e] >> (8 * q));
+    }
+  }
+  // The events' masks and rewired slots, kBatch events at a time: the slots
+  // listed without a branch (each mask byte's slots stored from a table, the
+  // cursor moved on by their count), then their contacts side by side.
   const std::size_t count = who.size();
   block.rewired.resize(count);
   block.first_request.resize(count);
   block.request.clear();
-  const int degree = network_.degree();
-  std::uint32_t contacts[kBatch * kMaxDegree];
-  std::uint32_t far_contacts[kBatch * kMaxDegree];
+  alignas(64) std::uint32_t customer_of[kBatch * kMaxDegree + 8];
+  alignas(64) std::uint8_t slot_of[kBatch * kMaxDegree + 8];
+  alignas(64) std::uint32_t contact_of[kBatch * kMaxDegree];
   for (std::size_t first = 0; first < count; first += kBatch) {
-    const int m = static_cast<int>(std::min<std::size_t>(kBatch, count - first));
-    const std::uint64_t* rewired = block.rewired.data() + first;
-    contacts_of_batch(network_, who.data() + first, m, contacts, block.rewired.data() + first);
-    // Every slot is stored and only a rewired one kept (the cursor moves on
-    // by its bit): no branch on the masks, which no predictor can follow.
+    const std::size_t stop = std::min(count, first + kBatch);
     const auto before = static_cast<std::uint32_t>(block.request.size());
     std::uint32_t kept = 0;
-    for (int e = 0; e < m; ++e) {
-      block.first_request[first + static_cast<std::size_t>(e)] = before + kept;
-      const std::uint64_t far = rewired[e];
-      for (int j = 0; j < degree; ++j) {
-        far_contacts[kept] = contacts[static_cast<std::size_t>(j) * kBatch + static_cast<std::size_t>(e)];
-        kept += static_cast<std::uint32_t>((far >> j) & 1);
+    for (std::size_t p = first; p < stop; ++p) {
+      const std::uint32_t i = who[p];
+      const std::uint8_t* bytes = block.masks.data() + (i - block.begin) * mask_bytes;
+      block.first_request[p] = before + kept;
+      std::uint64_t mask = 0;
+      for (std::size_t q = 0; q < mask_bytes; ++q) {
+        const std::uint8_t byte = bytes[q];
+        mask |= std::uint64_t{byte} << (8 * q);
+        const std::uint64_t slots = kSlotsOfByte.slots[byte] + 0x0808080808080808ull * q;
+        std::memcpy(slot_of + kept, &slots, sizeof slots);
+        for (int x = 0; x < 8; ++x) customer_of[kept + static_cast<std::uint32_t>(x)] = i;
+        kept += kSlotsOfByte.count[byte];
       }
+      block.rewired[p] = mask;
     }
-    block.request.insert(block.request.end(), far_contacts, far_contacts + kept);
+    redirected_of(network_, customer_of, slot_of, static_cast<int>(kept), contact_of);
+    block.request.insert(block.request.end(), contact_of, contact_of + kept);
   }
   events.sort_requests(block);
 }

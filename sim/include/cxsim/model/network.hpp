@@ -5,13 +5,14 @@
 /// Customer i's contacts are its ring-lattice neighbours i-k/2..i-1, i+1..i+k/2
 /// (modulo n), each independently rewired with probability p to a uniformly
 /// drawn other customer. Whether and where a slot is rewired is a pure function
-/// of (seed, i, slot), so the network costs no memory, is the same for any
-/// thread or process count, and keeps most contacts close to i in memory.
+/// of (seed, i, slot), so the network is the same for any thread or process
+/// count, costs almost no memory, and keeps most contacts close to i in memory.
 /// The function is the SplitMix64 sequence of the seed at position
 /// i x degree + slot: the high 32 bits of that 64-bit word decide whether the
 /// slot is rewired, the low 32 bits where to (one multiply-xorshift chain per
-/// slot, several times cheaper than a Philox block, and the graph is drawn
-/// again at every purchase).
+/// slot, several times cheaper than a Philox block). The step keeps each
+/// customer's rewired-slot mask (one byte at degree 8, StepEvents::Block::masks,
+/// computed once) and hashes only the rewired slots of each event again.
 /// Ties are directed (i listens to its contacts); with p = 0 they are symmetric.
 
 #include <cstddef>
@@ -43,6 +44,50 @@ class SmallWorld {
     return x - (x >= n ? n : 0);
   }
 
+  /// The slot's hash: SplitMix64 of the seed's key at position i x degree + j.
+  [[nodiscard]] static constexpr std::uint64_t slot_hash(std::uint64_t key, std::uint64_t degree, std::uint64_t i,
+                                                         int j) noexcept {
+    return splitmix64(key + (i * degree + static_cast<std::uint64_t>(j) + 1) * 0x9E3779B97F4A7C15ull);
+  }
+  /// Whether the slot of hash h is rewired: its high 32 bits below the threshold.
+  [[nodiscard]] static constexpr bool redirected(std::uint64_t h, std::uint64_t threshold) noexcept {
+    return (h >> 32) < threshold;
+  }
+  /// Where a rewired slot of customer i with hash h leads: uniform over the
+  /// n - 1 other customers (`others` = n - 1) by Lemire's multiply-shift of
+  /// its low 32 bits.
+  [[nodiscard]] static constexpr std::uint64_t redirect(std::uint64_t h, std::uint64_t i, std::uint64_t others) noexcept {
+    std::uint64_t other = ((h & 0xFFFFFFFFull) * others) >> 32;
+    return other + (other >= i ? 1 : 0);
+  }
+
+  /// The masks contacts() returns of customers first .. first + count - 1,
+  /// to out[e] (bits 0 .. degree - 1 of each).
+  [[gnu::always_inline]] void rewired_many(std::size_t first, int count, std::uint64_t* out) const noexcept {
+    const std::uint64_t key = key_, threshold = threshold_, d = static_cast<std::uint64_t>(degree_);
+    const int degree = degree_;
+    for (int e = 0; e < count; ++e) out[e] = 0;
+    for (int j = 0; j < degree; ++j) {
+      const std::uint64_t bit = std::uint64_t{1} << (j & 63);
+      for (int e = 0; e < count; ++e) {
+        const std::uint64_t i = first + static_cast<std::size_t>(e);
+        out[e] |= redirected(slot_hash(key, d, i, j), threshold) ? bit : 0;
+      }
+    }
+  }
+
+  /// The contacts of rewired slots: customer who[r]'s slot slot[r] for r in
+  /// [0, count), to out[r] (each slot must be one that contacts() reports
+  /// rewired).
+  [[gnu::always_inline]] void redirected_many(const std::uint32_t* who, const std::uint8_t* slot, int count,
+                                              std::uint32_t* out) const noexcept {
+    const std::uint64_t key = key_, others = n_ - 1, d = static_cast<std::uint64_t>(degree_);
+    for (int r = 0; r < count; ++r) {
+      const std::uint64_t i = who[r];
+      out[r] = static_cast<std::uint32_t>(redirect(slot_hash(key, d, i, slot[r]), i, others));
+    }
+  }
+
   /// Writes the `degree()` contacts of customer i to `out`; returns a bit mask
   /// of the slots that were rewired (bit j for slot j; degrees are at most 64).
   std::uint64_t contacts(std::size_t i, std::uint32_t* out) const noexcept {
@@ -71,14 +116,11 @@ class SmallWorld {
       const std::uint64_t bit = std::uint64_t{1} << (j & 63);
       for (int e = 0; e < count; ++e) {
         const std::uint64_t i = who[e];
-        const std::uint64_t h = splitmix64(key + (i * d + static_cast<std::uint64_t>(j) + 1) * 0x9E3779B97F4A7C15ull);
-        const bool redirected = (h >> 32) < threshold;
-        // Uniform over the n - 1 other customers (Lemire's multiply-shift).
-        std::uint64_t other = ((h & 0xFFFFFFFFull) * others) >> 32;
-        other += other >= i ? 1 : 0;
+        const std::uint64_t h = slot_hash(key, d, i, j);
+        const bool far = redirected(h, threshold);
         const std::int64_t near = ring_wrap(static_cast<std::int64_t>(i) + offset, n);
-        o[e] = static_cast<std::uint32_t>(redirected ? other : static_cast<std::uint64_t>(near));
-        rewired[e] |= redirected ? bit : 0;
+        o[e] = static_cast<std::uint32_t>(far ? redirect(h, i, others) : static_cast<std::uint64_t>(near));
+        rewired[e] |= far ? bit : 0;
       }
     }
   }

@@ -39,6 +39,10 @@ class StepEvents {
   /// Events of customers [begin, end) at one step.
   struct Block {
     std::size_t begin = 0, end = 0;
+    /// The rewired-slot masks of customers begin .. end - 1 (bit j of a
+    /// customer's mask in bit j % 8 of its byte j / 8; (degree + 7) / 8
+    /// bytes each), computed by the first collect: the network does not change.
+    std::vector<std::uint8_t> masks;
     std::vector<std::uint32_t> who;      ///< customers with an event, ascending
     std::vector<std::uint64_t> rewired;  ///< per event: bit j set if contact slot j is rewired
     std::vector<std::uint32_t> first_request;  ///< per event: the index of its first request
