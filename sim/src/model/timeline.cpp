@@ -24,10 +24,14 @@ std::vector<float> powers(double base, int n) {
 /// (demand is piecewise constant), where a guess from that demand is right or
 /// one off. Sets out[l] for those lanes and returns a mask of the lanes left
 /// to the general case (bit l): other runs, a rate of 0, or a check failed.
-CXSIM_CLONES std::uint64_t next_in_run(const double* cum, std::size_t end, std::size_t from, double demand,
-                                       double inv_demand, std::size_t run_end, const double* rate, const double* e,
-                                       int count, std::int32_t* out) noexcept {
+/// (N > 0: for count = N lanes, a constant the loops are unrolled for.)
+template <int N>
+[[gnu::always_inline]] inline std::uint64_t next_in_run_lanes(const double* cum, std::size_t end, std::size_t from,
+                                                              double demand, double inv_demand, std::size_t run_end,
+                                                              const double* rate, const double* e, int lanes,
+                                                              std::int32_t* out) noexcept {
   constexpr int kMax = 64;
+  const int count = N > 0 ? N : lanes;
   const auto first = static_cast<std::int64_t>(from) + 1, last = static_cast<std::int64_t>(end) - 1;
   const double c0 = cum[from];
   const auto run = static_cast<double>(run_end - from);
@@ -66,6 +70,18 @@ CXSIM_CLONES std::uint64_t next_in_run(const double* cum, std::size_t end, std::
   std::uint64_t mask = 0;
   for (int l = 0; l < count; ++l) mask |= static_cast<std::uint64_t>(rest[l]) << l;
   return mask;
+}
+
+CXSIM_CLONES std::uint64_t next_in_run(const double* cum, std::size_t end, std::size_t from, double demand,
+                                       double inv_demand, std::size_t run_end, const double* rate, const double* e,
+                                       int count, std::int32_t* out) noexcept {
+  return next_in_run_lanes<0>(cum, end, from, demand, inv_demand, run_end, rate, e, count, out);
+}
+/// next_in_run for 16 lanes, the kernel's purchases side by side (kLanes).
+CXSIM_CLONES std::uint64_t next_in_run16(const double* cum, std::size_t end, std::size_t from, double demand,
+                                         double inv_demand, std::size_t run_end, const double* rate, const double* e,
+                                         std::int32_t* out) noexcept {
+  return next_in_run_lanes<16>(cum, end, from, demand, inv_demand, run_end, rate, e, 16, out);
 }
 
 }  // namespace
@@ -132,6 +148,9 @@ int Timeline::first_step_reaching(std::size_t from, double need) const noexcept 
   // the answer may lie in that run after all (rounding).
   const double* cum = cum_demand_.data();
   const std::size_t first = from + 1, end = cum_demand_.size();
+  // No purchase within the horizon (cum is nondecreasing): the common case
+  // late in a run, for the customers who buy least often.
+  if (cum[end - 1] < need) return -1;
   std::size_t lo = run_end_[from];
   if (lo > first && cum[lo - 1] >= need) lo = first;
   std::size_t len = end - lo;
@@ -158,8 +177,11 @@ void Timeline::next_purchases(int after, const double* rate, const double* e, in
   }
   for (int at = 0; at < count; at += 64) {
     const int lanes = std::min(64, count - at);
-    std::uint64_t rest = next_in_run(cum_demand_.data(), end, from, demand_[from], inv_demand_[from], run_end_[from],
-                                     rate + at, e + at, lanes, out + at);
+    std::uint64_t rest =
+        lanes == 16 ? next_in_run16(cum_demand_.data(), end, from, demand_[from], inv_demand_[from], run_end_[from],
+                                    rate + at, e + at, out + at)
+                    : next_in_run(cum_demand_.data(), end, from, demand_[from], inv_demand_[from], run_end_[from],
+                                  rate + at, e + at, lanes, out + at);
     for (; rest != 0; rest &= rest - 1) {
       const int l = at + std::countr_zero(rest);
       out[l] = rate[l] > 0.0 ? first_step_reaching(from, cum_demand_[from] + e[l] / rate[l]) : -1;
