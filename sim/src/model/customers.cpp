@@ -435,8 +435,7 @@ template <int W>
     const LaneF w_time = lanes_load<LaneF>(w[1] + off), w_money = lanes_load<LaneF>(w[2] + off);
     const LaneI current = lanes_load<LaneI>(g.current + off);
     const LaneI lead_brand = lead_kind >> 1;
-    LaneF lo_life = LaneF{} + 1e30f, lo_time = lo_life, lo_money = lo_life;
-    LaneF hi_life = LaneF{} - 1e30f, hi_time = hi_life, hi_money = hi_life;
+    LaneF lo_life = LaneF{} + 1e30f, hi_life = LaneF{} - 1e30f;
     for (int b = 0; b < nb; ++b) {
       const auto bj = static_cast<std::size_t>(b);
       const LaneF al = alignment_lanes<W>(ctx, c.k, nb, b, g.v, off);
@@ -453,10 +452,6 @@ template <int W>
                               c.beta_wom * lanes_load<LaneF>(g.net[b] + off));
       lo_life = lanes_min(lo_life, life);
       hi_life = lanes_max(hi_life, life);
-      lo_time = lanes_min(lo_time, time);
-      hi_time = lanes_max(hi_time, time);
-      lo_money = lanes_min(lo_money, money);
-      hi_money = lanes_max(hi_money, money);
       x = lanes_select(lanes_equal(current, b), x + ctx.loyalty_bonus[bj] * loyalty, x);
       const LaneF lift = lanes_select(lanes_equal(lead_kind, 2 * b), LaneF{} + ctx.lead_lift[2 * bj],
                                       LaneF{} + ctx.lead_lift[2 * bj + 1]);
@@ -464,6 +459,11 @@ template <int W>
       lanes_store(u[b] + off, x);
     }
     // How much of the difference between brands comes from values (life).
+    // The time and money terms' extremes over brands are the weight times the
+    // brand terms' extremes: a weight is at least 0, and rounding a product
+    // with it keeps the order of the terms, so these are the same floats.
+    const LaneF lo_time = w_time * ctx.time_term_min, hi_time = w_time * ctx.time_term_max;
+    const LaneF lo_money = w_money * ctx.money_term_min, hi_money = w_money * ctx.money_term_max;
     const LaneF spread = (hi_life - lo_life) + (hi_time - lo_time) + (hi_money - lo_money);
     alignas(64) float values_share[W], spread_of[W];
     lanes_store(values_share, (hi_life - lo_life) / spread * 1048576.0f);
@@ -794,6 +794,15 @@ void CustomerKernel::prepare(StepContext& ctx) const {
     for (int d = 0; d < ctx.k; ++d)
       ctx.stance_by_dim[static_cast<std::size_t>(d * nb + b)] = ctx.stance(b, d);
   }
+  const auto terms = [nb](const std::array<float, kMaxBrands>& x) {
+    return std::minmax_element(x.begin(), x.begin() + nb);
+  };
+  const auto [time_min, time_max] = terms(ctx.time_term);
+  const auto [money_min, money_max] = terms(ctx.money_term);
+  ctx.time_term_min = *time_min;
+  ctx.time_term_max = *time_max;
+  ctx.money_term_min = *money_min;
+  ctx.money_term_max = *money_max;
 }
 
 void CustomerKernel::init(Population& pop, std::size_t begin, std::size_t end, const StepContext& ctx) const {

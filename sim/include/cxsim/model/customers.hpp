@@ -86,6 +86,8 @@ struct StepContext {
   // Derived from the above by CustomerKernel::prepare, in the layout the purchase loop reads.
   std::array<float, kMaxBrands> time_term{};   ///< beta_time x time_cost
   std::array<float, kMaxBrands> money_term{};  ///< beta_money x money
+  float time_term_min = 0.0f, time_term_max = 0.0f;    ///< over brands
+  float money_term_min = 0.0f, money_term_max = 0.0f;  ///< over brands
   std::array<float, kMaxBrands> quality{};
   std::array<float, kMaxBrands> action{};
   std::array<float, kMaxBrands> loyalty_bonus{};
