@@ -1007,10 +1007,18 @@ void CustomerKernel::BatchCounts::add_to(Tally& tally, int brands, int cohorts) 
 
 void CustomerKernel::contact_words(const Population& pop, const StepEvents::Block& block, std::size_t p,
                                    std::uint32_t request, std::int32_t* out, std::size_t stride) const {
+  std::uint16_t far[kMaxDegree];
+  const int rewired = std::popcount(block.rewired[p]);
+  for (int q = 0; q < rewired; ++q) far[q] = block.word[block.at[request + static_cast<std::uint32_t>(q)]];
+  contact_words(pop, block.who[p], block.rewired[p], far, out, stride);
+}
+
+void CustomerKernel::contact_words(const Population& pop, std::size_t customer, std::uint64_t rewired,
+                                   const std::uint16_t* far, std::int32_t* out, std::size_t stride) const {
   const int degree = network_.degree();
   const int half = degree / 2;
   const auto n = static_cast<std::int64_t>(pop.n);
-  const auto i = static_cast<std::int64_t>(block.who[p]);
+  const auto i = static_cast<std::int64_t>(customer);
   const std::uint16_t* column = pop.word.data();
   auto slot = [out, stride](int j) -> std::int32_t& { return out[static_cast<std::size_t>(j) * stride]; };
   // The ring first (SmallWorld::ring_offset: slots 0 .. half - 1 are
@@ -1023,8 +1031,7 @@ void CustomerKernel::contact_words(const Population& pop, const StepEvents::Bloc
   } else {
     for (int j = 0; j < degree; ++j) slot(j) = column[SmallWorld::ring_wrap(i + SmallWorld::ring_offset(j, degree), n)];
   }
-  const std::uint32_t* at = block.at.data() + request;
-  for (std::uint64_t far = block.rewired[p]; far != 0; far &= far - 1) slot(std::countr_zero(far)) = block.word[*at++];
+  for (std::uint64_t mask = rewired; mask != 0; mask &= mask - 1) slot(std::countr_zero(mask)) = *far++;
 }
 
 void CustomerKernel::purchase_lanes(Population& pop, const BatchView& batch, const int* at, int lanes,
@@ -1045,7 +1052,8 @@ void CustomerKernel::purchase_lanes(Population& pop, const BatchView& batch, con
   for (int e = 0; e < lanes; ++e) {
     const std::size_t p = batch.first + static_cast<std::size_t>(at[e]);  // in the block
     if (p + kAhead < block.who.size()) prefetch_event(pop, block.who[p + kAhead]);
-    contact_words(pop, block, p, batch.first_request[at[e]], &g.word[0][e], kLanes);
+    contact_words(pop, block.who[p], block.rewired[p], batch.far + (batch.first_request[at[e]] - batch.far_base),
+                  &g.word[0][e], kLanes);
   }
   // Draws of the purchase stream, in order: lead, choice, support need,
   // resolution, satisfaction, time to the next purchase.
@@ -1213,7 +1221,16 @@ void CustomerKernel::run_batch(Population& pop, const StepEvents::Block& block, 
   philox_lanes(static_cast<std::uint32_t>(spec_.seed), static_cast<std::uint32_t>(spec_.seed >> 32), 2 * count, x0, x1,
                x2, x3);
   const std::uint32_t* const draws[4] = {x0, x1, x2, x3};
-  const BatchView batch{&block, first, block.first_request.data() + first, draws};
+  // The batch's rewired contacts' words, in request order: read from the
+  // block's resolved words side by side here (independent loads that
+  // overlap) rather than one by one among the purchases.
+  const std::uint32_t far_base = block.first_request[first];
+  const std::size_t after = first + static_cast<std::size_t>(count);
+  const auto far_end =
+      after < block.who.size() ? block.first_request[after] : static_cast<std::uint32_t>(block.request.size());
+  alignas(64) std::uint16_t far[kBatch * kMaxDegree];
+  for (std::uint32_t r = far_base; r < far_end; ++r) far[r - far_base] = block.word[block.at[r]];
+  const BatchView batch{&block, first, block.first_request.data() + first, far, far_base, draws};
   static_assert(kBatch < 0xFFFF, "BatchCounts has 16-bit fields");
   BatchCounts counts;
   const int cohorts = static_cast<int>(spec_.cohorts.size());

@@ -246,6 +246,10 @@ class CustomerKernel {
   /// the number of requests of the block's events before p.
   void contact_words(const Population& pop, const StepEvents::Block& block, std::size_t p, std::uint32_t request,
                      std::int32_t* out, std::size_t stride) const;
+  /// The same for customer i whose rewired slots are `rewired`, their
+  /// contacts' words far[0 .. popcount(rewired)) in slot order.
+  void contact_words(const Population& pop, std::size_t i, std::uint64_t rewired, const std::uint16_t* far,
+                     std::int32_t* out, std::size_t stride) const;
 
   /// Values of customer i at step t: its cohort's drifting mean plus its own
   /// lasting deviation (K floats into `out`).
@@ -291,12 +295,15 @@ class CustomerKernel {
   void run_batch(Population& pop, const StepEvents::Block& block, std::size_t first, int count,
                  const StepContext& ctx, Tally& tally, WordLog& written) const;
   /// What purchase_lanes reads of its batch: the block, the batch's first
-  /// event in it, each event's first request (contact_words) and the x0..x3
+  /// event in it, each event's first request (contact_words), the words of
+  /// the batch's requests from request far_base on, and the x0..x3
   /// words of the batch's purchase-stream blocks (two per event).
   struct BatchView {
     const StepEvents::Block* block;
     std::size_t first;
     const std::uint32_t* first_request;
+    const std::uint16_t* far;
+    std::uint32_t far_base;
     const std::uint32_t* const* draws;
   };
   /// A batch's purchase counts, in 16-bit fields of 64-bit words so that a
