@@ -69,6 +69,9 @@ CXSIM_CLONES void redirected_of(const SmallWorld& network, const std::uint32_t* 
   network.redirected_many(who, slot, count, out);
 }
 
+/// Eight customer indices, stored at once.
+using Customers8 = std::uint32_t __attribute__((vector_size(32)));
+
 /// For each byte value m: the positions of its set bits in ascending order,
 /// one per byte from the lowest (the rest 0), and how many there are.
 struct SlotsOfByte {
@@ -1191,7 +1194,8 @@ void CustomerKernel::collect(const Population& pop, int t, const StepEvents& eve
         mask |= std::uint64_t{byte} << (8 * q);
         const std::uint64_t slots = kSlotsOfByte.slots[byte] + 0x0808080808080808ull * q;
         std::memcpy(slot_of + kept, &slots, sizeof slots);
-        for (int x = 0; x < 8; ++x) customer_of[kept + static_cast<std::uint32_t>(x)] = i;
+        const Customers8 eight = Customers8{} + i;  // one vector store (two on SSE2)
+        std::memcpy(customer_of + kept, &eight, sizeof eight);
         kept += kSlotsOfByte.count[byte];
       }
       block.rewired[p] = mask;
