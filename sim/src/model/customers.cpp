@@ -1207,7 +1207,7 @@ void CustomerKernel::collect(const Population& pop, int t, const StepEvents& eve
 }
 
 void CustomerKernel::run_batch(Population& pop, const StepEvents::Block& block, std::size_t first, int count,
-                               const StepContext& ctx, Tally& tally, WordLog& written) const {
+                               const StepContext& ctx, BatchCounts& counts, Tally& tally, WordLog& written) const {
   const auto t = static_cast<std::uint32_t>(ctx.t);
   const std::uint32_t* who = block.who.data() + first;
   // The purchase stream's first two Philox blocks of every customer in the batch.
@@ -1235,10 +1235,6 @@ void CustomerKernel::run_batch(Population& pop, const StepEvents::Block& block, 
   alignas(64) std::uint16_t far[kBatch * kMaxDegree];
   for (std::uint32_t r = far_base; r < far_end; ++r) far[r - far_base] = block.word[block.at[r]];
   const BatchView batch{&block, first, block.first_request.data() + first, far, far_base, draws};
-  static_assert(kBatch < 0xFFFF, "BatchCounts has 16-bit fields");
-  BatchCounts counts;
-  const int cohorts = static_cast<int>(spec_.cohorts.size());
-  counts.clear(ctx.brands, cohorts);
   // kLanes events at a time (their records prefetched kAhead events before):
   // the exits, each replaced by an entrant (which reads no contacts), then
   // the others' purchases side by side.
@@ -1255,7 +1251,6 @@ void CustomerKernel::run_batch(Population& pop, const StepEvents::Block& block, 
     if (exits > 0) enter(pop, leaving, exits, ctx, tally, written);
     if (lanes > 0) purchase_lanes(pop, batch, buyers, lanes, ctx, counts, tally, written);
   }
-  counts.add_to(tally, ctx.brands, cohorts);
 }
 
 void CustomerKernel::process_block(Population& pop, const StepEvents::Block& block, const StepContext& ctx,
@@ -1265,8 +1260,20 @@ void CustomerKernel::process_block(Population& pop, const StepEvents::Block& blo
   // the first kAhead are prefetched here.
   for (std::size_t p = 0; p < std::min(count, kAhead); ++p) prefetch_event(pop, block.who[p]);
   for (std::size_t k = 0; k < block.word.size(); k += 32) __builtin_prefetch(block.word.data() + k);
-  for (std::size_t first = 0; first < count; first += kBatch)
-    run_batch(pop, block, first, static_cast<int>(std::min<std::size_t>(kBatch, count - first)), ctx, tally, written);
+  // Counts in 16-bit fields, added to the tally every kCountedEvents events.
+  constexpr std::size_t kCountedEvents = 32768;
+  static_assert(kCountedEvents < 0xFFFF && kCountedEvents % kBatch == 0, "BatchCounts has 16-bit fields");
+  const int cohorts = static_cast<int>(spec_.cohorts.size());
+  BatchCounts counts;
+  counts.clear(ctx.brands, cohorts);
+  for (std::size_t first = 0; first < count; first += kBatch) {
+    run_batch(pop, block, first, static_cast<int>(std::min<std::size_t>(kBatch, count - first)), ctx, counts, tally,
+              written);
+    if ((first + kBatch) % kCountedEvents == 0 || first + kBatch >= count) {
+      counts.add_to(tally, ctx.brands, cohorts);
+      counts.clear(ctx.brands, cohorts);
+    }
+  }
 }
 
 }  // namespace cxsim

@@ -290,10 +290,6 @@ class CustomerKernel {
   /// Prefetches the memory an event of customer i will read or write: its
   /// record, state and next-event entry and its ring neighbours' words.
   void prefetch_event(const Population& pop, std::size_t i) const;
-  /// Processes the events first .. first + count - 1 of `block` (count <=
-  /// kBatch).
-  void run_batch(Population& pop, const StepEvents::Block& block, std::size_t first, int count,
-                 const StepContext& ctx, Tally& tally, WordLog& written) const;
   /// What purchase_lanes reads of its batch: the block, the batch's first
   /// event in it, each event's first request (contact_words), the words of
   /// the batch's requests from request far_base on, and the x0..x3
@@ -306,9 +302,10 @@ class CustomerKernel {
     std::uint32_t far_base;
     const std::uint32_t* const* draws;
   };
-  /// A batch's purchase counts, in 16-bit fields of 64-bit words so that a
-  /// purchase costs three or four increments instead of nine or thirteen (a
-  /// batch has fewer than 2^16 purchases); added to the Tally once per batch.
+  /// Purchase counts of up to 32768 events, in 16-bit fields of 64-bit
+  /// words so that a purchase costs three or four increments instead of nine
+  /// or thirteen; added to the Tally every 32768 events of a block and at
+  /// its end (process_block).
   struct BatchCounts {
     std::uint64_t brand[kMaxBrands];     ///< purchases | promoters << 16 | detractors << 32 | support cases << 48
     std::uint64_t segment[kMaxBrands];   ///< by Segment: kOpposes, kNeutral, kShares, kSalient in bits 16 x segment
@@ -317,6 +314,10 @@ class CustomerKernel {
     void clear(int brands, int cohorts) noexcept;
     void add_to(Tally& tally, int brands, int cohorts) const;
   };
+  /// Processes the events first .. first + count - 1 of `block` (count <=
+  /// kBatch), counting its purchases in `counts`.
+  void run_batch(Population& pop, const StepEvents::Block& block, std::size_t first, int count,
+                 const StepContext& ctx, BatchCounts& counts, Tally& tally, WordLog& written) const;
   /// Purchases of the batch's events at[0..lanes) (lanes <= kLanes),
   /// processed in lockstep. Counts go to `counts`, panel purchases and the
   /// values weight to `tally`.
