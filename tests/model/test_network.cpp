@@ -1,5 +1,6 @@
-// The small-world network. contacts_many() gives a whole batch slot-major (the
-// kernel's form) and contacts() one customer; a customer's contacts must not
+// The small-world network. contacts_many() gives a whole batch slot-major,
+// contacts() one customer, and rewired_many() and redirected_many() the masks
+// and far contacts the step uses; a customer's contacts must not
 // depend on the batch it is in, and they must follow the lattice and the
 // rewiring probability.
 #include <gtest/gtest.h>

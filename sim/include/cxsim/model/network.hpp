@@ -101,7 +101,8 @@ class SmallWorld {
   /// e goes to out[j x stride + e], and the mask contacts() returns to
   /// rewired[e]. Without branches and customer by customer in the inner loop,
   /// so that the compiler works out many customers' slots side by side
-  /// (vector instructions) when the kernel asks for a whole batch.
+  /// (vector instructions). The step uses rewired_many and redirected_many,
+  /// which give the same masks and far contacts (tests compare).
   [[gnu::always_inline]] void contacts_many(const std::uint32_t* who, int count, std::uint32_t* out, std::size_t stride,
                                             std::uint64_t* rewired) const noexcept {
     // Members in locals: the stores to `out` could otherwise alias them.
