@@ -174,8 +174,8 @@ INSTANTIATE_TEST_SUITE_P(Rewiring, StepEventsRun,
                          ::testing::Values(Network{0.0, 8}, Network{0.1, 8}, Network{1.0, 8}, Network{0.3, 12},
                                            Network{0.1, 64}),
                          [](const ::testing::TestParamInfo<Network>& param_info) {
-                           return "rewire" + std::to_string(static_cast<int>(param_info.param.rewire * 100)) + "pct_degree" +
-                                  std::to_string(param_info.param.degree);
+                           const auto pct = static_cast<int>(param_info.param.rewire * 100);
+                           return "rewire" + std::to_string(pct) + "pct_degree" + std::to_string(param_info.param.degree);
                          });
 
 }  // namespace

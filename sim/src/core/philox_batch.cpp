@@ -62,7 +62,7 @@ void philox_blocks(std::uint64_t seed, Stream stream, std::uint32_t step, std::s
 }
 
 void philox_blocks_of(std::uint64_t seed, Stream stream, std::uint32_t step, const std::uint32_t* who, int count,
-                   int blocks, std::uint32_t* out) {
+                      int blocks, std::uint32_t* out) {
   blocks_of(
       seed, stream, step, [who](int a) { return std::uint64_t{who[a]}; }, count, blocks, out);
 }

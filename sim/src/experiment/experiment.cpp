@@ -11,6 +11,7 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "cxsim/core/fastmath.hpp"
 #include "cxsim/core/rng.hpp"
 
 namespace cxsim {
@@ -25,12 +26,9 @@ namespace {
 constexpr std::uint64_t kGolden = 0x9E3779B97F4A7C15ULL;
 constexpr std::uint64_t kMaxSeed = (std::uint64_t{1} << 63) - 1;  // TOML integers are signed
 
-std::uint64_t splitmix64(std::uint64_t x) noexcept {
-  x += kGolden;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-  return x ^ (x >> 31);
-}
+/// One SplitMix64 step from state x: the state advanced by the golden gamma,
+/// then the output function (fastmath.hpp).
+std::uint64_t splitmix64_next(std::uint64_t x) noexcept { return splitmix64(x + kGolden); }
 
 /// Shortest text that reads back as exactly `x`, as a TOML float literal.
 std::string toml_float(double x) {
@@ -61,13 +59,13 @@ std::string run_id(int index) {
 
 /// Sampled designs draw from their own seed so that they do not repeat the replicate seeds.
 std::uint64_t design_seed(std::uint64_t master) noexcept {
-  return splitmix64(master ^ 0x6C68732D736F626FULL);  // "lhs-sobo"
+  return splitmix64_next(master ^ 0x6C68732D736F626FULL);  // "lhs-sobo"
 }
 
 }  // namespace
 
 std::uint64_t replicate_seed(std::uint64_t master, int replicate) noexcept {
-  return splitmix64(master + static_cast<std::uint64_t>(replicate) * kGolden) & kMaxSeed;
+  return splitmix64_next(master + static_cast<std::uint64_t>(replicate) * kGolden) & kMaxSeed;
 }
 
 std::vector<std::vector<double>> latin_hypercube(int n, int k, std::uint64_t seed) {

@@ -47,7 +47,7 @@ static_assert(std::endian::native == std::endian::little, "the packed trust rows
 
 /// Uniforms from raw Philox words, as CounterRng makes them.
 float word_to_float(std::uint32_t w) noexcept { return (static_cast<float>(w >> 9) + 0.5f) * 0x1.0p-23f; }
-double word_to_double(std::uint32_t w) noexcept { return (static_cast<double>(w) + 0.5) * 0x1.0p-32; }
+double word_to_double(std::uint32_t w) noexcept { return uniform_from_word(w); }
 
 /// Events handled together: the contacts of kBatch events are computed side
 /// by side (collect), and so are the purchase-stream Philox blocks of a batch

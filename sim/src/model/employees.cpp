@@ -71,7 +71,8 @@ void Workforce::add_to(WorkforceSums& sums, std::size_t e) const {
   const double ramp = std::min(1.0, (tenure_[e] + 1.0) / p.ramp_steps);
   sums.engagement[b] += engagement_[e];
   sums.effectiveness[b] += engagement_[e] * ramp;
-  sums.ambassadors[b] += static_cast<std::int64_t>(engagement_[e] >= p.ambassador_threshold);  // no branch: about half are
+  // Without a branch: about half of the employees are ambassadors.
+  sums.ambassadors[b] += static_cast<std::int64_t>(engagement_[e] >= p.ambassador_threshold);
 }
 
 WorkforceSums Workforce::measure(std::size_t begin, std::size_t end) const {

@@ -101,6 +101,12 @@ template <class F, class I>
   return std::bit_cast<double>((std::bit_cast<std::int64_t>(a) & m) | (std::bit_cast<std::int64_t>(b) & ~m));
 }
 
+/// The uniform (w + 0.5) / 2^32 in (0, 1) of a 32-bit word, as CounterRng
+/// draws it.
+[[nodiscard]] inline double uniform_from_word(std::uint32_t w) noexcept {
+  return (static_cast<double>(w) + 0.5) * 0x1.0p-32;
+}
+
 /// The standard normal quantile of the uniform (w + 0.5) / 2^32 made from a
 /// 32-bit word: Wichura's algorithm AS 241 (PPND16, relative error about
 /// 1e-16) with its central rational function for |p - 1/2| <= 0.425 and its
@@ -109,11 +115,12 @@ template <class F, class I>
 /// Loops over words vectorise as normal_central for every word, then
 /// normal_tail for the 15% or so that are not normal_is_central, set aside.
 /// One word per normal, the same operations on every instruction set.
-[[nodiscard]] inline double normal_p(std::uint32_t w) noexcept { return (static_cast<double>(w) + 0.5) * 0x1.0p-32; }
-[[nodiscard]] inline bool normal_is_central(std::uint32_t w) noexcept { return std::fabs(normal_p(w) - 0.5) <= 0.425; }
+[[nodiscard]] inline bool normal_is_central(std::uint32_t w) noexcept {
+  return std::fabs(uniform_from_word(w) - 0.5) <= 0.425;
+}
 /// normal_from_word(w) where normal_is_central(w): the central function.
 [[nodiscard]] inline double normal_central(std::uint32_t w) noexcept {
-  const double q = normal_p(w) - 0.5;
+  const double q = uniform_from_word(w) - 0.5;
   const double r = 0.180625 - q * q;
   const double num =
       ((((((((2.5090809287301226727e+3 * r + 3.3430575583588128105e+4) * r + 6.7265770927008700853e+4) * r +
@@ -127,7 +134,7 @@ template <class F, class I>
 }
 /// normal_from_word(w) where !normal_is_central(w): the tail function.
 [[nodiscard]] inline double normal_tail(std::uint32_t w) noexcept {
-  const double p = normal_p(w);
+  const double p = uniform_from_word(w);
   // min(p, 1 - p) >= 2^-33, so s = sqrt(-ln min(p, 1 - p)) - 1.6 stays below 3.2.
   const double s = std::sqrt(-log_positive(std::min(p, 1.0 - p))) - 1.6;
   const double num =

@@ -12,6 +12,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "cxsim/core/fastmath.hpp"
+
 namespace cxsim {
 
 /// Independent random streams. Each model process draws from its own stream so
@@ -88,7 +90,7 @@ class CounterRng {
   }
 
   /// Uniform in the open interval (0, 1), 32-bit resolution.
-  double uniform() noexcept { return (static_cast<double>(next_u32()) + 0.5) * 0x1.0p-32; }
+  double uniform() noexcept { return uniform_from_word(next_u32()); }
 
   /// Uniform float in (0, 1).
   float uniform_f() noexcept {

@@ -56,7 +56,8 @@ class SmallWorld {
   /// Where a rewired slot of customer i with hash h leads: uniform over the
   /// n - 1 other customers (`others` = n - 1) by Lemire's multiply-shift of
   /// its low 32 bits.
-  [[nodiscard]] static constexpr std::uint64_t redirect(std::uint64_t h, std::uint64_t i, std::uint64_t others) noexcept {
+  [[nodiscard]] static constexpr std::uint64_t redirect(std::uint64_t h, std::uint64_t i,
+                                                        std::uint64_t others) noexcept {
     std::uint64_t other = ((h & 0xFFFFFFFFull) * others) >> 32;
     return other + (other >= i ? 1 : 0);
   }
